@@ -1,0 +1,75 @@
+package dev.pcwmesh.runtime.model;
+
+import dev.pcwmesh.runtime.gguf.GgufFile;
+import dev.pcwmesh.runtime.gguf.GgufTensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A model loaded from one GGUF file: configuration, weights (read in place from the mapped file)
+ * and a fingerprint that identifies the weights in KV segment ids.
+ */
+public final class Model implements AutoCloseable {
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Weights weights;
+    private final Rope rope;
+    private final String fingerprint;
+
+    private Model(GgufFile file) {
+        this.file = file;
+        this.config = ModelConfig.fromGguf(file);
+        this.weights = Weights.load(file, config);
+        this.rope = new Rope(config.rope());
+        this.fingerprint = fingerprint(file);
+    }
+
+    /** Opens and loads a model; the file stays mapped until {@link #close()}. */
+    public static Model load(Path path) {
+        GgufFile file = GgufFile.open(path);
+        try {
+            return new Model(file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    public GgufFile file() { return file; }
+    public ModelConfig config() { return config; }
+    public Weights weights() { return weights; }
+    public Rope rope() { return rope; }
+
+    /** A hex SHA-256 over the file's header (metadata and tensor infos) and the first 4 KiB of every tensor. */
+    public String fingerprint() { return fingerprint; }
+
+    /** A short name for messages: {@code general.name}, or the file name. */
+    public String name() {
+        return file.findString("general.name").orElse(file.path().getFileName().toString());
+    }
+
+    private static String fingerprint(GgufFile file) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        MemorySegment seg = file.segment();
+        sha.update(seg.asSlice(0, file.dataOffset()).toArray(ValueLayout.JAVA_BYTE));
+        for (GgufTensor t : file.tensors().values()) {
+            sha.update(t.data().asSlice(0, Math.min(4096, t.data().byteSize())).toArray(ValueLayout.JAVA_BYTE));
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

@@ -1,0 +1,53 @@
+package dev.pcwmesh.runtime.model;
+
+import dev.pcwmesh.runtime.gguf.GgufFile;
+import dev.pcwmesh.runtime.gguf.GgufTensor;
+import dev.pcwmesh.runtime.kernel.TypeKernel;
+
+import java.util.Arrays;
+
+/**
+ * Rotary position embedding settings of a model as the file describes them: layout, base
+ * frequency, rotated dimensions, linear scaling factor ({@code rope.scaling.type = linear}) and
+ * per-dimension frequency factors (the {@code rope_freqs.weight} tensor that Llama 3.1+ files carry).
+ *
+ * @param freqFactors divisors of each pair's frequency, or null
+ */
+public record RopeConfig(RopeLayout layout, int dims, float base, float linearScale, float[] freqFactors) {
+
+    public static RopeConfig fromGguf(GgufFile file, Architecture arch, int headDim) {
+        String p = arch.ggufName() + ".";
+        int dims = file.getInt(p + "rope.dimension_count", headDim);
+        float base = file.getFloat(p + "rope.freq_base", 10000f);
+        float scale = 1f;
+        String type = file.findString(p + "rope.scaling.type").orElse("none");
+        if (type.equals("linear")) {
+            scale = file.getFloat(p + "rope.scaling.factor", 1f);
+        } else if (file.has(p + "rope.scale_linear")) {
+            scale = file.getFloat(p + "rope.scale_linear");
+        }
+        float[] factors = null;
+        if (file.findTensor("rope_freqs.weight").isPresent()) {
+            GgufTensor t = file.tensor("rope_freqs.weight");
+            factors = new float[Math.toIntExact(t.elementCount())];
+            TypeKernel.of(t.type()).dequantize(t.data(), 0, factors, 0, factors.length);
+        }
+        return new RopeConfig(arch.ropeLayout(), dims, base, scale, factors);
+    }
+
+    /** The angle per position of each rotated pair: {@code base^(-2i/dims) / factor_i / linearScale}. */
+    public double[] inverseFrequencies() {
+        double[] inv = new double[dims / 2];
+        for (int i = 0; i < inv.length; i++) {
+            double f = Math.pow(base, -2.0 * i / dims) / linearScale;
+            if (freqFactors != null) f /= freqFactors[i];
+            inv[i] = f;
+        }
+        return inv;
+    }
+
+    /** A stable description, part of a KV segment's identity (keys depend on it only through placement, values through attention). */
+    public String describe() {
+        return layout + ":" + dims + ":" + base + ":" + linearScale + (freqFactors == null ? "" : ":" + Arrays.hashCode(freqFactors));
+    }
+}
