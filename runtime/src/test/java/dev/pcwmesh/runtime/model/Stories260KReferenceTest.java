@@ -1,12 +1,13 @@
 package dev.pcwmesh.runtime.model;
 
 import dev.pcwmesh.runtime.TestModels;
+
+import static dev.pcwmesh.runtime.Stories260K.*;
 import dev.pcwmesh.runtime.kv.KvCache;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -15,18 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** stories260K against the reference behaviour of llama.cpp and llama2.c (../shared/models/README.md). */
 class Stories260KReferenceTest {
-    static final int[] PROMPT = {1, 403, 407, 261, 378};
-    static final int[] GREEDY_64 = Arrays.stream("""
-            432 383 286 261 376 298 315 421 395 317 426 338 401 396 267 337 410 408 419 292 411 322 265 282 295 433 426 385 328 432 358 394 261 370 432 352 266 268 388 426 338 391 266 267 337 335 312 432 398 312 286 267 414 270 333 415 426 13 438 310 439 419 357 336"""
-            .trim().split(" ")).mapToInt(Integer::parseInt).toArray();
-    static final int[] TOP5 = {432, 383, 322, 353, 323};
-    static final float[] TOP5_LOGITS = {17.799f, 14.281f, 9.710f, 9.587f, 9.134f};
-
     static Model model;
 
     @BeforeAll
     static void load() {
-        model = Model.load(TestModels.shared("stories260K.gguf"));
+        model = Model.load(TestModels.shared(FILE));
     }
 
     @AfterAll
