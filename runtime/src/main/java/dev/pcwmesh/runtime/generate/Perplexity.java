@@ -6,7 +6,6 @@ import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.Transformer;
 
 import java.util.Arrays;
-import java.util.function.IntConsumer;
 
 /**
  * Perplexity by llama.cpp's method ({@code llama-perplexity}): the tokens are cut into
@@ -24,6 +23,12 @@ public final class Perplexity {
      */
     public record Result(double perplexity, int chunks, int scored, double[] chunkPerplexities, long nanos) {}
 
+    /** Told after each chunk, with the perplexity over all chunks so far. */
+    @FunctionalInterface
+    public interface Progress {
+        void chunkDone(int chunk, double runningPerplexity);
+    }
+
     private final Model model;
 
     public Perplexity(Model model) {
@@ -34,9 +39,9 @@ public final class Perplexity {
      * @param tokens   the whole text, tokenized (with BOS if the model adds one)
      * @param ctx      chunk length
      * @param bos      BOS id to put at the start of each chunk, or -1 to leave chunks as they are
-     * @param progress called with the index of each finished chunk
+     * @param progress told after each chunk, or null
      */
-    public Result compute(int[] tokens, int ctx, int bos, IntConsumer progress) {
+    public Result compute(int[] tokens, int ctx, int bos, Progress progress) {
         if (ctx < 4) throw new IllegalArgumentException("ctx must be at least 4, got " + ctx);
         int chunks = tokens.length / ctx;
         if (chunks == 0) {
@@ -67,7 +72,7 @@ public final class Perplexity {
             nll += chunkNll[0];
             scored += chunkCount[0];
             running[c] = Math.exp(nll / scored);
-            if (progress != null) progress.accept(c);
+            if (progress != null) progress.chunkDone(c, running[c]);
         }
         return new Result(Math.exp(nll / scored), chunks, scored, running, System.nanoTime() - start);
     }

@@ -1,0 +1,22 @@
+package dev.pcwmesh.cli;
+
+import dev.pcwmesh.runtime.kernel.Parallel;
+import dev.pcwmesh.runtime.model.Model;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The options every command that runs a model shares: which file, how many threads. */
+public final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file")
+    Path model;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    /** Applies the thread count and loads the model. */
+    public Model load() {
+        if (threads != null) Parallel.setThreads(threads);
+        return Model.load(model);
+    }
+}
