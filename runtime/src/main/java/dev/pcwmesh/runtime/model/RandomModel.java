@@ -137,9 +137,8 @@ public final class RandomModel {
                 }
                 vocab = tokenizer.get("tokenizer.ggml.tokens").length();
             }
-            if (vocab != spec.vocab()) {
-                note.accept("vocabulary of " + vocab + " tokens from " + spec.vocabFrom().getFileName() + " (overrides --vocab " + spec.vocab() + ")");
-            }
+            note.accept("vocabulary of " + vocab + " tokens from " + spec.vocabFrom().getFileName()
+                    + (vocab != spec.vocab() ? " (overrides --vocab " + spec.vocab() + ")" : ""));
         } else {
             vocab = spec.vocab();
             tokenizer = sentencePieceVocabulary(vocab);
