@@ -34,6 +34,11 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
     public static final int DEFAULT_ALIGNMENT = 32;
 
+    /** The longest array or string the reader accepts (a Java array's limit). */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** The deepest nesting of arrays of arrays the reader accepts (GGUF files in use nest at most once). */
+    private static final int MAX_NESTING = 64;
+
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -74,10 +79,14 @@ public final class GgufFile implements AutoCloseable {
         this.metadata = Collections.unmodifiableMap(kv);
 
         GgufValue align = kv.get("general.alignment");
-        this.alignment = align == null ? DEFAULT_ALIGNMENT : Math.toIntExact(((Number) align.value()).longValue());
-        if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
-            throw error("general.alignment must be a power of two, found " + alignment);
+        if (align != null && !(align.value() instanceof Number && align.type() != GgufValueType.FLOAT32 && align.type() != GgufValueType.FLOAT64)) {
+            throw error("general.alignment must be an integer, found " + align.type());
         }
+        long alignValue = align == null ? DEFAULT_ALIGNMENT : ((Number) align.value()).longValue();
+        if (alignValue <= 0 || alignValue > (1 << 30) || Long.bitCount(alignValue) != 1) {
+            throw error("general.alignment must be a power of two, found " + alignValue);
+        }
+        this.alignment = (int) alignValue;
 
         record Info(String name, long[] shape, GgmlType type, long offset) {}
         List<Info> infos = new ArrayList<>();
@@ -105,7 +114,11 @@ public final class GgufFile implements AutoCloseable {
         Map<String, GgufTensor> ts = new LinkedHashMap<>();
         for (Info info : infos) {
             long elements = 1;
-            for (long d : info.shape) elements = Math.multiplyExact(elements, d);
+            try {
+                for (long d : info.shape) elements = Math.multiplyExact(elements, d);
+            } catch (ArithmeticException e) {
+                throw error("tensor " + info.name + " has shape " + java.util.Arrays.toString(info.shape) + ": too many elements");
+            }
             if (info.shape[0] % info.type.blockSize() != 0) {
                 throw error("tensor " + info.name + " of type " + info.type + " has rows of " + info.shape[0]
                         + " values, not a multiple of the block size " + info.type.blockSize());
@@ -249,6 +262,17 @@ public final class GgufFile implements AutoCloseable {
 
         Cursor(MemorySegment seg) { this.seg = seg; }
 
+        /** The least bytes one array element of this type takes in the file. */
+        private static long minimumBytes(GgufValueType t) {
+            return switch (t) {
+                case UINT8, INT8, BOOL -> 1;
+                case UINT16, INT16 -> 2;
+                case UINT32, INT32, FLOAT32 -> 4;
+                case UINT64, INT64, FLOAT64, STRING -> 8;
+                case ARRAY -> 12;
+            };
+        }
+
         private void need(long bytes, String what) {
             if (bytes < 0 || position + bytes > seg.byteSize() || position + bytes < position) {
                 throw error("truncated file: reading " + what + " needs " + bytes + " bytes at offset " + position
@@ -282,6 +306,7 @@ public final class GgufFile implements AutoCloseable {
         String string(String what) {
             long len = u64("length of " + what);
             need(len, what);
+            if (len > MAX_ARRAY) throw error(what + " of " + len + " bytes is too long to read");
             byte[] bytes = seg.asSlice(position, len).toArray(ValueLayout.JAVA_BYTE);
             position += len;
             try {
@@ -307,14 +332,18 @@ public final class GgufFile implements AutoCloseable {
                 case FLOAT64 -> new GgufValue(type, null, f64(key));
                 case BOOL -> new GgufValue(type, null, u8(key) != 0);
                 case STRING -> new GgufValue(type, null, string(key));
-                case ARRAY -> array(key);
+                case ARRAY -> array(key, 0);
             };
         }
 
-        private GgufValue array(String key) {
+        private GgufValue array(String key, int depth) {
+            if (depth > MAX_NESTING) throw error("array " + key + " is nested more than " + MAX_NESTING + " levels deep");
             GgufValueType et = valueType("element type of " + key);
             long n = count("length of array " + key);
-            int len = Math.toIntExact(n);
+            if (n > MAX_ARRAY) throw error("array " + key + " of " + n + " elements is too long to read");
+            int len = (int) n;
+            // Every element takes at least this many bytes: refuse an impossible length before allocating for it.
+            need(n * minimumBytes(et), "array " + key + " of " + n + " " + et + " elements");
             Object v = switch (et) {
                 case UINT8, INT8 -> { need(n, key); byte[] a = seg.asSlice(position, n).toArray(ValueLayout.JAVA_BYTE); position += n; yield a; }
                 case UINT16, INT16 -> { need(2 * n, key); short[] a = seg.asSlice(position, 2 * n).toArray(U16); position += 2 * n; yield a; }
@@ -324,7 +353,7 @@ public final class GgufFile implements AutoCloseable {
                 case FLOAT64 -> { need(8 * n, key); double[] a = seg.asSlice(position, 8 * n).toArray(F64); position += 8 * n; yield a; }
                 case BOOL -> { need(n, key); boolean[] a = new boolean[len]; for (int i = 0; i < len; i++) a[i] = u8(key) != 0; yield a; }
                 case STRING -> { String[] a = new String[len]; for (int i = 0; i < len; i++) a[i] = string(key + "[" + i + "]"); yield a; }
-                case ARRAY -> { List<GgufValue> a = new ArrayList<>(len); for (int i = 0; i < len; i++) a.add(array(key + "[" + i + "]")); yield a; }
+                case ARRAY -> { List<GgufValue> a = new ArrayList<>(len); for (int i = 0; i < len; i++) a.add(array(key + "[" + i + "]", depth + 1)); yield a; }
             };
             return new GgufValue(GgufValueType.ARRAY, et, v);
         }
