@@ -24,6 +24,9 @@ import java.io.PrintWriter;
         description = "PCW Mesh: long-document question answering with parallel context windows; model tools.",
         subcommands = {
                 InfoCommand.class,
+                TokenizeCommand.class,
+                GenerateCommand.class,
+                PerplexityCommand.class,
                 MakeRandomModelCommand.class,
                 CommandLine.HelpCommand.class,
         })

@@ -2,6 +2,7 @@ package dev.pcwmesh.runtime.model;
 
 import dev.pcwmesh.runtime.gguf.GgufFile;
 import dev.pcwmesh.runtime.gguf.GgufTensor;
+import dev.pcwmesh.runtime.tokenizer.Tokenizer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,14 +12,15 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * A model loaded from one GGUF file: configuration, weights (read in place from the mapped file)
- * and a fingerprint that identifies the weights in KV segment ids.
+ * A model loaded from one GGUF file: configuration, weights (read in place from the mapped file),
+ * tokenizer, and a fingerprint that identifies the weights in KV segment ids.
  */
 public final class Model implements AutoCloseable {
     private final GgufFile file;
     private final ModelConfig config;
     private final Weights weights;
     private final Rope rope;
+    private final Tokenizer tokenizer;
     private final String fingerprint;
 
     private Model(GgufFile file) {
@@ -26,6 +28,7 @@ public final class Model implements AutoCloseable {
         this.config = ModelConfig.fromGguf(file);
         this.weights = Weights.load(file, config);
         this.rope = new Rope(config.rope());
+        this.tokenizer = Tokenizer.fromGguf(file);
         this.fingerprint = fingerprint(file);
     }
 
@@ -44,6 +47,7 @@ public final class Model implements AutoCloseable {
     public ModelConfig config() { return config; }
     public Weights weights() { return weights; }
     public Rope rope() { return rope; }
+    public Tokenizer tokenizer() { return tokenizer; }
 
     /** A hex SHA-256 over the file's header (metadata and tensor infos) and the first 4 KiB of every tensor. */
     public String fingerprint() { return fingerprint; }
