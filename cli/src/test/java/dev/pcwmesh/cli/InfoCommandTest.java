@@ -15,7 +15,7 @@ class InfoCommandTest {
 
     @Test
     void infoOnStories260K() {
-        Path model = CliRun.sharedModel("stories260K.gguf");
+        Path model = dev.pcwmesh.runtime.TestModels.shared("stories260K.gguf");
         CliRun r = CliRun.run("info", "--model", model.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());

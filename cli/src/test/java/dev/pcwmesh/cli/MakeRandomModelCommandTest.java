@@ -43,7 +43,7 @@ class MakeRandomModelCommandTest {
 
     @Test
     void vocabFromAnotherModelIsNoted() {
-        Path src = CliRun.sharedModel("stories260K.gguf");
+        Path src = dev.pcwmesh.runtime.TestModels.shared("stories260K.gguf");
         Path out = dir.resolve("l.gguf");
         CliRun r = CliRun.run("make-random-model", "--layers", "1", "--vocab", "300", "--vocab-from", src.toString(), "--out", out.toString());
         assertEquals(0, r.exitCode(), r.err());
