@@ -23,6 +23,7 @@ import java.io.PrintWriter;
         versionProvider = PcwCommand.Version.class,
         description = "PCW Mesh: long-document question answering with parallel context windows; model tools.",
         subcommands = {
+                DemoCommand.class,
                 InfoCommand.class,
                 TokenizeCommand.class,
                 GenerateCommand.class,

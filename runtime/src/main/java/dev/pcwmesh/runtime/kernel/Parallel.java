@@ -18,6 +18,12 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    /**
+     * Multiply-adds below which handing work to another thread costs more than it saves; callers
+     * size their chunks with {@link #minChunk}.
+     */
+    public static final int MIN_WORK_PER_CHUNK = 32 * 1024;
+
     private static volatile int threads = Integer.getInteger("pcw.threads", Runtime.getRuntime().availableProcessors());
     private static volatile ExecutorService pool;
 
@@ -53,6 +59,11 @@ public final class Parallel {
             }
         }
         return p;
+    }
+
+    /** The smallest chunk worth a thread when each row costs {@code workPerRow} multiply-adds. */
+    public static int minChunk(long workPerRow) {
+        return (int) Math.max(1, MIN_WORK_PER_CHUNK / Math.max(1, workPerRow));
     }
 
     /**

@@ -35,7 +35,7 @@ public final class WeightMatrix {
 
     /** {@code out[r] = row(r) . x} for every row. */
     public void matVec(float[] x, float[] out) {
-        Parallel.forRange(rows, 16, (from, to) -> {
+        Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
             for (int r = from; r < to; r++) out[r] = kernel.dot(data, (long) r * cols, x, 0, cols);
         });
     }
@@ -50,7 +50,7 @@ public final class WeightMatrix {
             matVec(x, out);
             return;
         }
-        Parallel.forRange(rows, 4, (from, to) -> {
+        Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long first = (long) r * cols;
                 for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, first, x, b * cols, cols);

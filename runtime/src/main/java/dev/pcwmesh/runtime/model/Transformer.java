@@ -148,7 +148,7 @@ public final class Transformer {
         int contextLength = 0;
         for (KvView b : context) contextLength += b.length();
         int maxKeys = contextLength + base + n;
-        Parallel.forRange(n * heads, 1, (from, to) -> {
+        Parallel.forRange(n * heads, Parallel.minChunk(2L * maxKeys * headDim), (from, to) -> {
             float[] s = scores.get();
             if (s.length < maxKeys) {
                 s = new float[maxKeys];
