@@ -5,7 +5,6 @@ import dev.pcwmesh.runtime.gguf.GgufFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,9 +48,6 @@ final class BytePairTokenizer extends VocabTokenizer {
         }
         return new BytePairTokenizer(vocab, pre, ranks);
     }
-
-    /** The pre-tokenizer in use (its name says whether {@code tokenizer.ggml.pre} was recognised). */
-    String preTokenizerName() { return preTokenizer.name(); }
 
     @Override
     void encodeText(String text, boolean afterSpecial, IntList out) {
@@ -145,6 +141,4 @@ final class BytePairTokenizer extends VocabTokenizer {
         });
         return out.toByteArray();
     }
-
-    List<String> words(String text) { return splitter.split(text); }
 }

@@ -95,6 +95,10 @@ public final class ChatTemplate {
                 .filter(e -> e.getSeverity() == com.hubspot.jinjava.interpret.TemplateError.ErrorType.FATAL)
                 .toList();
         if (!fatal.isEmpty()) {
+            // A refusal by the template itself (raise_exception) reaches us wrapped; report its own words.
+            for (Throwable c = fatal.getFirst().getException(); c != null; c = c.getCause()) {
+                if (c instanceof TokenizerException te) throw new TokenizerException(te.getMessage());
+            }
             throw new TokenizerException("chat template failed: " + fatal.getFirst().getMessage());
         }
         return result.getOutput();

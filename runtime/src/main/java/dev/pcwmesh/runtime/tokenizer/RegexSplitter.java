@@ -17,7 +17,6 @@ final class RegexSplitter {
 
     static final String GPT2 = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
     static final String LLAMA3 = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-    static final String LLAMA3_ORIGINAL = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     // The stand-ins of the collapsed text, and what each class covers below 128 (llama.cpp's k_ucat_*).
     private static final char COLLAPSED_OTHER = 0xD0;
@@ -41,8 +40,13 @@ final class RegexSplitter {
     private final List<Step> steps = new ArrayList<>();
 
     RegexSplitter(List<String> regexes) {
+        this(regexes, true);
+    }
+
+    /** {@code scanners = false} runs even the GPT-2 and Llama 3 regexes as regexes (to test the scanners against). */
+    RegexSplitter(List<String> regexes, boolean scanners) {
         for (String r : regexes) {
-            if (r.equals(GPT2) || r.equals(LLAMA3) || r.equals(LLAMA3_ORIGINAL)) {
+            if (scanners && (r.equals(GPT2) || r.equals(LLAMA3))) {
                 steps.add(new Step(r, null, false));
             } else if (usesClasses(r)) {
                 steps.add(new Step(r, Pattern.compile(collapse(r)), true));

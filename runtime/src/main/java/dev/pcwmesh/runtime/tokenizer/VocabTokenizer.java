@@ -2,7 +2,6 @@ package dev.pcwmesh.runtime.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * What SentencePiece and BPE share: special-token splitting, BOS/EOS, and detokenization
@@ -156,9 +155,4 @@ abstract sealed class VocabTokenizer implements Tokenizer permits SentencePieceT
     @Override public boolean addEos() { return vocab.addEos; }
     @Override public boolean isEndOfGeneration(int id) { return vocab.endOfGeneration.contains(id); }
     @Override public boolean isControl(int id) { return vocab.has(id, Vocabulary.ATTR_CONTROL); }
-
-    /** Ids of the special tokens, longest text first (for tests and diagnostics). */
-    List<String> specialPieces() {
-        return java.util.Arrays.stream(vocab.specialTokens).mapToObj(i -> vocab.pieces[i]).toList();
-    }
 }
