@@ -104,4 +104,13 @@ final class Lanes {
         ByteVector perLane = ByteVector.fromArray(B, QH_BYTE, e0).selectFrom(qhBytes);
         return ByteVector.zero(B).blend((byte) 0x10, perLane.and(ByteVector.fromArray(B, QH_BIT, e0)).compare(VectorOperators.NE, 0));
     }
+
+    /**
+     * {@code v >>> s} per byte for {@code 0 <= s <= 7}, correct in the low {@code 8 - s} bits of
+     * each byte only (callers mask to those): done as a 16-bit shift, because byte shifts by a
+     * count that is not a compile-time constant are not intrinsified on x86 and box the vector.
+     */
+    static ByteVector shr(ByteVector v, int s) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes();
+    }
 }

@@ -26,6 +26,12 @@ final class Q4_KKernel implements TypeKernel {
 
     @Override public GgmlType type() { return GgmlType.Q4_K; }
 
+    /*
+     * Sub-block j (values 32j..32j+32) is nibble j % 2 of qs[32*(j/2) ..].
+     * One loop over the eight sub-blocks rather than unrolled pairs keeps the methods small
+     * enough for C2 to inline every vector call (otherwise vectors get boxed).
+     */
+
     @Override
     public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
@@ -34,20 +40,13 @@ final class Q4_KKernel implements TypeKernel {
             long off = base + (long) b * BYTES;
             float d = Lanes.half(data, off);
             float dmin = Lanes.half(data, off + 2);
-            for (int i = 0; i < 4; i++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, 2 * i));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, 2 * i));
-                FloatVector d2 = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, 2 * i + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, 2 * i + 1));
-                int y = dstOffset + b * QK_K + 64 * i;
+            for (int j = 0; j < 8; j++) {
+                FloatVector dj = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, j));
+                FloatVector mj = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, j));
+                int y = dstOffset + b * QK_K + 32 * j;
                 for (int o = 0; o < 32; o += BL) {
-                    ByteVector q = Lanes.bytes(data, off + 16 + 32 * i + o);
-                    ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
-                    for (int p = 0; p < PARTS; p++) {
-                        Lanes.floats(lo, p).mul(d1).sub(m1).intoArray(dst, y + o + p * L);
-                        Lanes.floats(hi, p).mul(d2).sub(m2).intoArray(dst, y + 32 + o + p * L);
-                    }
+                    ByteVector q = Lanes.shr(Lanes.bytes(data, off + 16 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F);
+                    for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).mul(dj).sub(mj).intoArray(dst, y + o + p * L);
                 }
             }
         }
@@ -57,30 +56,24 @@ final class Q4_KKernel implements TypeKernel {
     public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
         long base = first / QK_K * BYTES;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / QK_K; b++) {
             long off = base + (long) b * BYTES;
             float d = Lanes.half(data, off);
             float dmin = Lanes.half(data, off + 2);
-            for (int i = 0; i < 4; i++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, 2 * i));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, 2 * i));
-                FloatVector d2 = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, 2 * i + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, 2 * i + 1));
-                int xb = xOffset + b * QK_K + 64 * i;
+            for (int j = 0; j < 8; j++) {
+                FloatVector dj = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, j));
+                FloatVector mj = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, j));
+                int xb = xOffset + b * QK_K + 32 * j;
                 for (int o = 0; o < 32; o += BL) {
-                    ByteVector q = Lanes.bytes(data, off + 16 + 32 * i + o);
-                    ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector q = Lanes.shr(Lanes.bytes(data, off + 16 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F);
                     for (int p = 0; p < PARTS; p++) {
-                        acc0 = Lanes.floats(lo, p).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc0);
-                        acc1 = Lanes.floats(hi, p).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xb + 32 + o + p * L), acc1);
+                        acc = Lanes.floats(q, p).mul(dj).sub(mj).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc);
                     }
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** ggml's {@code quantize_row_q4_K_ref}. */

@@ -32,6 +32,25 @@ final class Q6_KKernel implements TypeKernel {
         return data.get(ValueLayout.JAVA_BYTE, off + 192 + i);
     }
 
+    /**
+     * {@code v << s} per byte, for bytes whose top {@code s} bits are clear: a 16-bit shift then
+     * moves no bit across a byte boundary (byte shifts left have no x86 instruction).
+     */
+    private static ByteVector shl(ByteVector v, int s) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHL, s).reinterpretAsBytes();
+    }
+
+    /**
+     * The quants of group {@code g} (0..3: values {@code 32g + l} of a half) for
+     * {@code l in [l0, l0+BL)}, minus 32: nibble {@code g >> 1} of {@code ql[32*(g & 1) + l]} with
+     * bits {@code 2g, 2g+1} of {@code qh[l]} above it. One loop over {@code g} rather than four
+     * copies keeps the method small enough for C2 to inline every vector call.
+     */
+    private static ByteVector quants(MemorySegment data, long ql, ByteVector hb, int g, int l0) {
+        ByteVector lo = Lanes.shr(Lanes.bytes(data, ql + 32 * (g & 1) + l0), 4 * (g >> 1)).and((byte) 0x0F);
+        return lo.or(shl(Lanes.shr(hb, 2 * g).and((byte) 0x03), 4)).sub((byte) 32);
+    }
+
     @Override
     public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
@@ -41,27 +60,13 @@ final class Q6_KKernel implements TypeKernel {
             float d = Lanes.half(data, off + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64 * h;
-                long qh = off + 128 + 32 * h;
                 int y = dstOffset + b * QK_K + 128 * h;
                 for (int l = 0; l < 32; l += BL) {
-                    int is = 8 * h + l / 16;
-                    FloatVector s1 = FloatVector.broadcast(F, d * scale(data, off, is));
-                    FloatVector s2 = FloatVector.broadcast(F, d * scale(data, off, is + 2));
-                    FloatVector s3 = FloatVector.broadcast(F, d * scale(data, off, is + 4));
-                    FloatVector s4 = FloatVector.broadcast(F, d * scale(data, off, is + 6));
-                    ByteVector qa = Lanes.bytes(data, ql + l);
-                    ByteVector qb = Lanes.bytes(data, ql + 32 + l);
-                    ByteVector hb = Lanes.bytes(data, qh + l);
-                    ByteVector q1 = qa.and((byte) 0x0F).or(hb.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = qb.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = qa.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = qb.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    for (int p = 0; p < PARTS; p++) {
-                        int yo = y + l + p * L;
-                        s1.mul(Lanes.floats(q1, p)).intoArray(dst, yo);
-                        s2.mul(Lanes.floats(q2, p)).intoArray(dst, yo + 32);
-                        s3.mul(Lanes.floats(q3, p)).intoArray(dst, yo + 64);
-                        s4.mul(Lanes.floats(q4, p)).intoArray(dst, yo + 96);
+                    ByteVector hb = Lanes.bytes(data, off + 128 + 32 * h + l);
+                    for (int g = 0; g < 4; g++) {
+                        FloatVector s = FloatVector.broadcast(F, d * scale(data, off, 8 * h + l / 16 + 2 * g));
+                        ByteVector q = quants(data, ql, hb, g, l);
+                        for (int p = 0; p < PARTS; p++) s.mul(Lanes.floats(q, p)).intoArray(dst, y + 32 * g + l + p * L);
                     }
                 }
             }
@@ -72,39 +77,26 @@ final class Q6_KKernel implements TypeKernel {
     public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
         long base = first / QK_K * BYTES;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / QK_K; b++) {
             long off = base + (long) b * BYTES;
             float d = Lanes.half(data, off + 208);
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64 * h;
-                long qh = off + 128 + 32 * h;
                 int xb = xOffset + b * QK_K + 128 * h;
                 for (int l = 0; l < 32; l += BL) {
-                    int is = 8 * h + l / 16;
-                    FloatVector s1 = FloatVector.broadcast(F, d * scale(data, off, is));
-                    FloatVector s2 = FloatVector.broadcast(F, d * scale(data, off, is + 2));
-                    FloatVector s3 = FloatVector.broadcast(F, d * scale(data, off, is + 4));
-                    FloatVector s4 = FloatVector.broadcast(F, d * scale(data, off, is + 6));
-                    ByteVector qa = Lanes.bytes(data, ql + l);
-                    ByteVector qb = Lanes.bytes(data, ql + 32 + l);
-                    ByteVector hb = Lanes.bytes(data, qh + l);
-                    ByteVector q1 = qa.and((byte) 0x0F).or(hb.and((byte) 0x03).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = qb.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = qa.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = qb.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    for (int p = 0; p < PARTS; p++) {
-                        int xo = xb + l + p * L;
-                        acc0 = s1.mul(Lanes.floats(q1, p)).fma(FloatVector.fromArray(F, x, xo), acc0);
-                        acc1 = s2.mul(Lanes.floats(q2, p)).fma(FloatVector.fromArray(F, x, xo + 32), acc1);
-                        acc0 = s3.mul(Lanes.floats(q3, p)).fma(FloatVector.fromArray(F, x, xo + 64), acc0);
-                        acc1 = s4.mul(Lanes.floats(q4, p)).fma(FloatVector.fromArray(F, x, xo + 96), acc1);
+                    ByteVector hb = Lanes.bytes(data, off + 128 + 32 * h + l);
+                    for (int g = 0; g < 4; g++) {
+                        FloatVector s = FloatVector.broadcast(F, d * scale(data, off, 8 * h + l / 16 + 2 * g));
+                        ByteVector q = quants(data, ql, hb, g, l);
+                        for (int p = 0; p < PARTS; p++) {
+                            acc = s.mul(Lanes.floats(q, p)).fma(FloatVector.fromArray(F, x, xb + 32 * g + l + p * L), acc);
+                        }
                     }
                 }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     private static final float GROUP_MAX_EPS = 1e-15f;
