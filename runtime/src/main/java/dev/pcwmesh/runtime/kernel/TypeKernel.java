@@ -26,7 +26,7 @@ public interface TypeKernel {
     /** Encodes {@code src[srcOffset, srcOffset+n)} as stored values starting at element {@code first} of {@code dst}. */
     void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first);
 
-    /** The kernel for a type, or an {@link UnsupportedOperationException} naming the type. */
+    /** The kernel for a type, or a {@link dev.pcwmesh.runtime.gguf.GgufException} naming the type. */
     static TypeKernel of(GgmlType type) {
         return TypeKernels.of(type);
     }

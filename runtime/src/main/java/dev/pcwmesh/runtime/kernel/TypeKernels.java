@@ -12,6 +12,16 @@ final class TypeKernels {
 
     static {
         register(new F32Kernel());
+        register(new F16Kernel());
+        register(new BF16Kernel());
+        register(new Q8_0Kernel());
+        register(new Q4_0Kernel());
+        register(new Q4_1Kernel());
+        register(new Q5_0Kernel());
+        register(new Q5_1Kernel());
+        register(new Q4_KKernel());
+        register(new Q5_KKernel());
+        register(new Q6_KKernel());
     }
 
     private static void register(TypeKernel k) { KERNELS.put(k.type(), k); }

@@ -1,0 +1,70 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.pcwmesh.runtime.kernel.F16Kernel.I;
+import static dev.pcwmesh.runtime.kernel.F16Kernel.S;
+import static dev.pcwmesh.runtime.kernel.F16Kernel.SL;
+import static dev.pcwmesh.runtime.kernel.F16Kernel.SPARTS;
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+
+/**
+ * bfloat16, stored little-endian: the top 16 bits of an IEEE float. Encoding rounds to nearest
+ * even and keeps NaNs quiet, as ggml's {@code ggml_compute_fp32_to_bf16}.
+ */
+final class BF16Kernel implements TypeKernel {
+
+    @Override public GgmlType type() { return GgmlType.BF16; }
+
+    static float toFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    }
+
+    static short fromFloat(float f) {
+        int u = Float.floatToRawIntBits(f);
+        if ((u & 0x7fffffff) > 0x7f800000) return (short) ((u >>> 16) | 64); // NaN: force quiet
+        return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
+    }
+
+    private static FloatVector widen(ShortVector h, int part) {
+        return ((IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    @Override
+    public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
+        long base = first * 2;
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < SPARTS; p++) widen(h, p).intoArray(dst, dstOffset + i + p * L);
+        }
+        for (; i < n; i++) dst[dstOffset + i] = toFloat(data.get(Lanes.LE16, base + 2L * i));
+    }
+
+    @Override
+    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+        long base = first * 2;
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < SPARTS; p++) acc = widen(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += toFloat(data.get(Lanes.LE16, base + 2L * i)) * x[xOffset + i];
+        return sum;
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
+        for (int i = 0; i < n; i++) dst.set(Lanes.LE16, (first + i) * 2, fromFloat(src[srcOffset + i]));
+    }
+}

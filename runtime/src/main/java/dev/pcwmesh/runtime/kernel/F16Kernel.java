@@ -1,0 +1,75 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+
+/**
+ * IEEE 754 half precision, stored little-endian. The Vector API has no half conversion, so the
+ * vector path widens the bits exactly: magnitude bits shifted into a float's place and scaled by
+ * 2^112 (which also turns half subnormals into the right normal floats), infinities and NaNs
+ * patched to the float exponent (NaNs quieted, as {@link Float#float16ToFloat} does), and the
+ * sign put back. Encoding rounds to nearest even
+ * ({@link Float#floatToFloat16}).
+ */
+final class F16Kernel implements TypeKernel {
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** Values per short load, a multiple of L. */
+    static final int SL = S.length();
+    static final int SPARTS = SL / L;
+
+    @Override public GgmlType type() { return GgmlType.F16; }
+
+    /** Lanes {@code [part*L, part*L+L)} of half bits {@code h} as floats, exactly as {@link Float#float16ToFloat}. */
+    static FloatVector halfToFloat(ShortVector h, int part) {
+        IntVector bits = (IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part);
+        IntVector em = bits.and(0x7fff);
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector special = shifted.or(0x7000_0000); // exponent 31 -> 255: infinities, and NaNs made quiet below
+        IntVector mag = finite.blend(special, em.compare(VectorOperators.GE, 0x7c00))
+                .blend(special.or(0x0040_0000), em.compare(VectorOperators.GT, 0x7c00));
+        return mag.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    @Override
+    public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
+        long base = first * 2;
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < SPARTS; p++) halfToFloat(h, p).intoArray(dst, dstOffset + i + p * L);
+        }
+        for (; i < n; i++) dst[dstOffset + i] = Lanes.half(data, base + 2L * i);
+    }
+
+    @Override
+    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+        long base = first * 2;
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < SPARTS; p++) acc = halfToFloat(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += Lanes.half(data, base + 2L * i) * x[xOffset + i];
+        return sum;
+    }
+
+    @Override
+    public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
+        for (int i = 0; i < n; i++) Lanes.putHalf(dst, (first + i) * 2, src[srcOffset + i]);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.pcwmesh.runtime.kernel.Lanes.BL;
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
+
+/**
+ * Q4_0: blocks of 32 values, {@code {f16 d; u8 qs[16]}} (18 bytes). Value {@code j < 16} is
+ * {@code ((qs[j] & 0xF) - 8) * d}, value {@code j + 16} is {@code ((qs[j] >> 4) - 8) * d}.
+ * Quantization is ggml's {@code quantize_row_q4_0_ref}.
+ */
+final class Q4_0Kernel implements TypeKernel {
+    private static final int QK = 32;
+    private static final int BYTES = 18;
+
+    @Override public GgmlType type() { return GgmlType.Q4_0; }
+
+    @Override
+    public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            long off = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Lanes.half(data, off));
+            int y = dstOffset + b * QK;
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(data, off + 2 + o);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.floats(lo, p).mul(d).intoArray(dst, y + o + p * L);
+                    Lanes.floats(hi, p).mul(d).intoArray(dst, y + QK / 2 + o + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long off = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Lanes.half(data, off));
+            int xb = xOffset + b * QK;
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(data, off + 2 + o);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    acc0 = Lanes.floats(lo, p).mul(d).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc0);
+                    acc1 = Lanes.floats(hi, p).mul(d).fma(FloatVector.fromArray(F, x, xb + QK / 2 + o + p * L), acc1);
+                }
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** ggml's {@code quantize_row_q4_0_ref}. */
+    @Override
+    public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            int xs = srcOffset + b * QK;
+            long off = base + (long) b * BYTES;
+            float amax = 0f, max = 0f;
+            for (int j = 0; j < QK; j++) {
+                float v = src[xs + j];
+                if (amax < Math.abs(v)) { amax = Math.abs(v); max = v; }
+            }
+            float d = max / -8;
+            float id = d != 0f ? 1.0f / d : 0.0f;
+            Lanes.putHalf(dst, off, d);
+            for (int j = 0; j < QK / 2; j++) {
+                int xi0 = Math.min(15, (byte) (int) (src[xs + j] * id + 8.5f));
+                int xi1 = Math.min(15, (byte) (int) (src[xs + QK / 2 + j] * id + 8.5f));
+                dst.set(ValueLayout.JAVA_BYTE, off + 2 + j, (byte) (xi0 | (xi1 << 4)));
+            }
+        }
+    }
+}

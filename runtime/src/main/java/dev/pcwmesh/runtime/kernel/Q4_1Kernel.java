@@ -1,0 +1,97 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.pcwmesh.runtime.kernel.Lanes.BL;
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
+
+/**
+ * Q4_1: blocks of 32 values, {@code {f16 d; f16 m; u8 qs[16]}} (20 bytes). Value {@code j < 16}
+ * is {@code (qs[j] & 0xF) * d + m}, value {@code j + 16} is {@code (qs[j] >> 4) * d + m}.
+ * Quantization is ggml's {@code quantize_row_q4_1_ref}.
+ */
+final class Q4_1Kernel implements TypeKernel {
+    private static final int QK = 32;
+    private static final int BYTES = 20;
+
+    @Override public GgmlType type() { return GgmlType.Q4_1; }
+
+    @Override
+    public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            long off = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Lanes.half(data, off));
+            FloatVector m = FloatVector.broadcast(F, Lanes.half(data, off + 2));
+            int y = dstOffset + b * QK;
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(data, off + 4 + o);
+                ByteVector lo = q.and((byte) 0x0F);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.floats(lo, p).mul(d).add(m).intoArray(dst, y + o + p * L);
+                    Lanes.floats(hi, p).mul(d).add(m).intoArray(dst, y + QK / 2 + o + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long off = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Lanes.half(data, off));
+            FloatVector m = FloatVector.broadcast(F, Lanes.half(data, off + 2));
+            int xb = xOffset + b * QK;
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(data, off + 4 + o);
+                ByteVector lo = q.and((byte) 0x0F);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                for (int p = 0; p < PARTS; p++) {
+                    acc0 = Lanes.floats(lo, p).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc0);
+                    acc1 = Lanes.floats(hi, p).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + QK / 2 + o + p * L), acc1);
+                }
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** ggml's {@code quantize_row_q4_1_ref}. */
+    @Override
+    public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
+        Lanes.checkBlocks(first, n, QK);
+        long base = first / QK * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            int xs = srcOffset + b * QK;
+            long off = base + (long) b * BYTES;
+            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                float v = src[xs + j];
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            float d = (max - min) / ((1 << 4) - 1);
+            float id = d != 0f ? 1.0f / d : 0.0f;
+            Lanes.putHalf(dst, off, d);
+            Lanes.putHalf(dst, off + 2, min);
+            for (int j = 0; j < QK / 2; j++) {
+                int xi0 = Math.min(15, (byte) (int) ((src[xs + j] - min) * id + 0.5f));
+                int xi1 = Math.min(15, (byte) (int) ((src[xs + QK / 2 + j] - min) * id + 0.5f));
+                dst.set(ValueLayout.JAVA_BYTE, off + 4 + j, (byte) (xi0 | (xi1 << 4)));
+            }
+        }
+    }
+}

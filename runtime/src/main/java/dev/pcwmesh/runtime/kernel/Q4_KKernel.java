@@ -1,0 +1,133 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.pcwmesh.runtime.kernel.KQuants.QK_K;
+import static dev.pcwmesh.runtime.kernel.Lanes.BL;
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
+
+/**
+ * Q4_K: super-blocks of 256 values, {@code {f16 d; f16 dmin; u8 scales[12]; u8 qs[128]}} (144
+ * bytes), eight sub-blocks of 32 with 6-bit scale {@code sc} and min {@code m}
+ * ({@code get_scale_min_k4}). Sub-blocks {@code 2i} and {@code 2i+1} share {@code qs[32i..32i+32)}:
+ * low nibbles, then high nibbles; a value is {@code d*sc * q - dmin*m}. Quantization is ggml's
+ * {@code quantize_row_q4_K_ref} ({@code make_qkx2_quants} per sub-block, no importance weights).
+ */
+final class Q4_KKernel implements TypeKernel {
+    private static final int BYTES = 144;
+
+    @Override public GgmlType type() { return GgmlType.Q4_K; }
+
+    /*
+     * Sub-block j (values 32j..32j+32) is nibble j % 2 of qs[32*(j/2) ..].
+     * One loop over the eight sub-blocks rather than unrolled pairs keeps the methods small
+     * enough for C2 to inline every vector call (otherwise vectors get boxed).
+     */
+
+    @Override
+    public void dequantize(MemorySegment data, long first, float[] dst, int dstOffset, int n) {
+        Lanes.checkBlocks(first, n, QK_K);
+        long base = first / QK_K * BYTES;
+        for (int b = 0; b < n / QK_K; b++) {
+            long off = base + (long) b * BYTES;
+            float d = Lanes.half(data, off);
+            float dmin = Lanes.half(data, off + 2);
+            for (int j = 0; j < 8; j++) {
+                FloatVector dj = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, j));
+                FloatVector mj = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, j));
+                int y = dstOffset + b * QK_K + 32 * j;
+                for (int o = 0; o < 32; o += BL) {
+                    ByteVector q = Lanes.shr(Lanes.bytes(data, off + 16 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F);
+                    for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).mul(dj).sub(mj).intoArray(dst, y + o + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+        Lanes.checkBlocks(first, n, QK_K);
+        long base = first / QK_K * BYTES;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK_K; b++) {
+            long off = base + (long) b * BYTES;
+            float d = Lanes.half(data, off);
+            float dmin = Lanes.half(data, off + 2);
+            for (int j = 0; j < 8; j++) {
+                FloatVector dj = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, j));
+                FloatVector mj = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, j));
+                int xb = xOffset + b * QK_K + 32 * j;
+                for (int o = 0; o < 32; o += BL) {
+                    ByteVector q = Lanes.shr(Lanes.bytes(data, off + 16 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F);
+                    for (int p = 0; p < PARTS; p++) {
+                        acc = Lanes.floats(q, p).mul(dj).sub(mj).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** ggml's {@code quantize_row_q4_K_ref}. */
+    @Override
+    public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
+        Lanes.checkBlocks(first, n, QK_K);
+        long base = first / QK_K * BYTES;
+        int[] lq = new int[QK_K];
+        int[] laux = new int[32];
+        float[] weights = new float[32];
+        float[] mins = new float[8];
+        float[] scales = new float[8];
+        float[] theMin = new float[1];
+        int[] ls = new int[8];
+        int[] lm = new int[8];
+        for (int b = 0; b < n / QK_K; b++) {
+            int xs = srcOffset + b * QK_K;
+            long off = base + (long) b * BYTES;
+            float maxScale = 0, maxMin = 0;
+            for (int j = 0; j < 8; j++) {
+                float sumX2 = 0;
+                for (int l = 0; l < 32; l++) sumX2 += src[xs + 32 * j + l] * src[xs + 32 * j + l];
+                float avX = (float) Math.sqrt(sumX2 / 32);
+                for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(src[xs + 32 * j + l]);
+                scales[j] = KQuants.makeQkx2Quants(32, 15, src, xs + 32 * j, weights, lq, 32 * j, theMin, laux, -1f, 0.1f, 20, false);
+                mins[j] = theMin[0];
+                if (scales[j] > maxScale) maxScale = scales[j];
+                if (mins[j] > maxMin) maxMin = mins[j];
+            }
+            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+            for (int j = 0; j < 8; j++) {
+                ls[j] = Math.min(63, Lanes.nearestInt(invScale * scales[j]) & 0xFF);
+                lm[j] = Math.min(63, Lanes.nearestInt(invMin * mins[j]) & 0xFF);
+            }
+            KQuants.packScales(dst, off + 4, ls, lm);
+            Lanes.putHalf(dst, off, maxScale / 63f);
+            Lanes.putHalf(dst, off + 2, maxMin / 63f);
+            float dd = Lanes.half(dst, off);
+            float dm = Lanes.half(dst, off + 2);
+            for (int j = 0; j < 8; j++) {
+                float d = dd * KQuants.scale(dst, off + 4, j);
+                if (d == 0f) continue;
+                float m = dm * KQuants.min(dst, off + 4, j);
+                for (int ii = 0; ii < 32; ii++) {
+                    int l = Lanes.nearestInt((src[xs + 32 * j + ii] + m) / d);
+                    lq[32 * j + ii] = Math.max(0, Math.min(15, l));
+                }
+            }
+            for (int j = 0; j < QK_K; j += 64) {
+                for (int l = 0; l < 32; l++) {
+                    dst.set(ValueLayout.JAVA_BYTE, off + 16 + j / 2 + l, (byte) (lq[j + l] | (lq[j + l + 32] << 4)));
+                }
+            }
+        }
+    }
+}
