@@ -16,7 +16,7 @@ import java.util.List;
  * real blocks.
  */
 final class RandomModels {
-    static final List<GgmlType> TYPES = List.of(GgmlType.F32);
+    static final List<GgmlType> TYPES = java.util.Arrays.stream(GgmlType.values()).filter(GgmlType::supported).toList();
 
     private static List<Path> all;
 
