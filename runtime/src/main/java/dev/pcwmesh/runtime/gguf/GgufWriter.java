@@ -230,6 +230,7 @@ public final class GgufWriter {
                 }
                 ch.force(false);
             }
+            readableByAll(tmp);
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             tmp = null;
         } catch (IOException e) {
@@ -358,5 +359,12 @@ public final class GgufWriter {
             write(b, 0, b.length);
         }
         void pad(int alignment) { while (count % alignment != 0) write(0); }
+    }
+
+    /** Temporary files are created owner-only; a model file is data others may read (rw-r--r--). */
+    private static void readableByAll(Path file) throws IOException {
+        if (Files.getFileStore(file).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
     }
 }

@@ -15,6 +15,7 @@ public final class WeightMatrix {
     private final TypeKernel kernel;
     private final int rows;
     private final int cols;
+    private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
 
     public WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         this.name = name;
@@ -43,7 +44,8 @@ public final class WeightMatrix {
     /**
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. Each weight row
-     * is read once per batch and applied to every vector while it is in cache.
+     * is decoded once per batch into a per-thread buffer and applied to every vector from there,
+     * so the decoding cost is paid once rather than once per token.
      */
     public void matMul(float[] x, int batch, float[] out) {
         if (batch == 1) {
@@ -51,9 +53,14 @@ public final class WeightMatrix {
             return;
         }
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
+            float[] row = rowBuffer.get();
+            if (row.length < cols) {
+                row = new float[cols];
+                rowBuffer.set(row);
+            }
             for (int r = from; r < to; r++) {
-                long first = (long) r * cols;
-                for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, first, x, b * cols, cols);
+                kernel.dequantize(data, (long) r * cols, row, 0, cols);
+                for (int b = 0; b < batch; b++) out[b * rows + r] = Vectors.dot(row, 0, x, b * cols, cols);
             }
         });
     }
