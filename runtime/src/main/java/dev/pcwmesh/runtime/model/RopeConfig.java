@@ -35,17 +35,6 @@ public record RopeConfig(RopeLayout layout, int dims, float base, float linearSc
         return new RopeConfig(arch.ropeLayout(), dims, base, scale, factors);
     }
 
-    /** The angle per position of each rotated pair: {@code base^(-2i/dims) / factor_i / linearScale}. */
-    public double[] inverseFrequencies() {
-        double[] inv = new double[dims / 2];
-        for (int i = 0; i < inv.length; i++) {
-            double f = Math.pow(base, -2.0 * i / dims) / linearScale;
-            if (freqFactors != null) f /= freqFactors[i];
-            inv[i] = f;
-        }
-        return inv;
-    }
-
     /** A stable description, part of a KV segment's identity (keys depend on it only through placement, values through attention). */
     public String describe() {
         return layout + ":" + dims + ":" + base + ":" + linearScale + (freqFactors == null ? "" : ":" + Arrays.hashCode(freqFactors));
