@@ -1,5 +1,6 @@
 package dev.pcwmesh.runtime.model;
 
+import dev.pcwmesh.runtime.gguf.GgufException;
 import dev.pcwmesh.runtime.gguf.GgufFile;
 import dev.pcwmesh.runtime.gguf.GgufTensor;
 import dev.pcwmesh.runtime.kernel.TypeKernel;
@@ -21,10 +22,20 @@ public record RopeConfig(RopeLayout layout, int dims, float base, float linearSc
         float base = file.getFloat(p + "rope.freq_base", 10000f);
         float scale = 1f;
         String type = file.findString(p + "rope.scaling.type").orElse("none");
-        if (type.equals("linear")) {
-            scale = file.getFloat(p + "rope.scaling.factor", 1f);
-        } else if (file.has(p + "rope.scale_linear")) {
-            scale = file.getFloat(p + "rope.scale_linear");
+        float factor = file.getFloat(p + "rope.scaling.factor", 1f);
+        switch (type) {
+            case "none" -> {
+                if (file.has(p + "rope.scale_linear")) scale = file.getFloat(p + "rope.scale_linear");
+            }
+            case "linear" -> scale = factor;
+            default -> {
+                // A scaling that changes every rotation (yarn, longrope): running without it would
+                // give wrong answers at every position, so refuse rather than guess.
+                if (factor != 1f) {
+                    throw new GgufException(file.path().getFileName() + ": RoPE scaling '" + type + "' (factor " + factor
+                            + ") is not supported by this runtime yet; supported: none, linear");
+                }
+            }
         }
         float[] factors = null;
         if (file.findTensor("rope_freqs.weight").isPresent()) {
