@@ -73,6 +73,11 @@ public final class GenerateCommand implements Callable<Integer> {
                 addSpecial = false; // the template writes BOS itself where the model wants one
             }
             int[] promptIds = model.tokenizer().encode(text, addSpecial, true);
+            int window = model.config().contextLength();
+            if (promptIds.length + maxTokens > window) {
+                spec.commandLine().getErr().printf("pcw: note: %d prompt + %d new tokens go past the model's trained window of %d tokens%n",
+                        promptIds.length, maxTokens, window);
+            }
             SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN,
                     seed != null ? seed : System.nanoTime(), maxTokens, stops, true);
             GenerationResult r = new Generator(model, model.tokenizer()).generate(promptIds, params, (token, piece) -> {

@@ -34,6 +34,10 @@ public final class PerplexityCommand implements Callable<Integer> {
             var tokenizer = model.tokenizer();
             int[] tokens = tokenizer.encode(text, true, false);
             int bos = tokenizer.addBos() ? tokenizer.bos() : -1;
+            if (ctx > model.config().contextLength()) {
+                spec.commandLine().getErr().printf("pcw: note: --ctx %d is longer than the model's trained window of %d tokens%n",
+                        ctx, model.config().contextLength());
+            }
             out.printf("%d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);
             out.flush();
             Perplexity.Result r = new Perplexity(model).compute(tokens, ctx, bos, (chunk, running) -> {
