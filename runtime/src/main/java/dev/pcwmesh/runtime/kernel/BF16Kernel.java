@@ -49,8 +49,14 @@ final class BF16Kernel implements TypeKernel {
         for (; i < n; i++) dst[dstOffset + i] = toFloat(data.get(Lanes.LE16, base + 2L * i));
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.BF16; }
+
+    /** ggml's {@code ggml_vec_dot_bf16}: activations rounded to bf16 ({@link #prepare}), products summed in f32. */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.BF16, aOffset, n);
+        float[] x = a.values;
+        int xOffset = aOffset;
         long base = first * 2;
         FloatVector acc = FloatVector.zero(F);
         int i = 0;

@@ -21,8 +21,13 @@ final class F32Kernel implements TypeKernel {
         MemorySegment.copy(data, LE, first * 4, dst, dstOffset, n);
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.F32; }
+
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.F32, aOffset, n);
+        float[] x = a.values;
+        int xOffset = aOffset;
         long base = first * 4;
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
