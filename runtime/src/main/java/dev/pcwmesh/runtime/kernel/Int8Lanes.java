@@ -14,15 +14,17 @@ import java.nio.ByteOrder;
  * The vector geometry of the integer dot products (quantized weights times quantized
  * activations), derived once from the preferred species so that no kernel is written per width.
  *
- * <p>A chunk is {@link #N} int8 values ({@link #B}); they are widened to shorts ({@link #S}, the
- * preferred shape capped at 256 bits), multiplied, and adjacent products are added into
- * {@code N/2} ints ({@link #I}), which is what x86's {@code pmaddwd} does. The cap keeps
- * {@code N <= 16}: 16 is the shortest run of quant bytes in any block (the 16 {@code qs} bytes of
- * Q4_0 .. Q5_1, a Q6_K scale group, a Q8_K {@code bsums} group), so a chunk never straddles one.
- * With AVX2 or AVX-512: N = 16; with 128-bit NEON/SSE: N = 8.
+ * <p>A chunk is {@link #N} int8 weight quants ({@link #B}); they are widened to shorts
+ * ({@link #S}, the preferred shape capped at 256 bits) and multiplied by the activation quants
+ * (widened once, when prepared); two chunks' products are added as shorts, and adjacent shorts
+ * into {@code N/2} ints ({@link #I}), which is what x86's {@code pmaddubsw}/{@code pmaddwd} pair
+ * does. The cap keeps {@code N <= 16}: 16 is the shortest run of quant bytes in any block (the 16
+ * {@code qs} bytes of Q4_0 .. Q5_1, a Q6_K scale group, a Q8_K {@code bsums} group), so a chunk
+ * never straddles one. With AVX2 or AVX-512: N = 16; with 128-bit NEON/SSE: N = 8.
  *
- * <p>Every integer here is exact: an int8 times an int8 is at most 2^14 in magnitude, so it fits
- * a short, and the int sums stay far below 2^31.
+ * <p>Every integer here is exact: see {@link #mul} for the shorts; the int sums stay far below
+ * 2^31. The activation quants are within [-127, 127] (ggml's quantizers only reach -128 on
+ * non-finite input).
  */
 final class Int8Lanes {
     private Int8Lanes() {}
@@ -39,21 +41,24 @@ final class Int8Lanes {
         return ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** {@link #N} bytes of {@code a} from index {@code i}. */
-    static ByteVector load(byte[] a, int i) {
-        return ByteVector.fromArray(B, a, i);
+    /**
+     * {@code w[k] * a[i+k]} for {@code k < N} as shorts: the weight quants sign-extended, the
+     * activations already widened ({@link QuantizedActivations#qs16}). With {@code |w| <= 128}
+     * and {@code |a| <= 127} a product is at most 16256 in magnitude, so two of them still add
+     * exactly in a short (32512 < 2^15), and no more than two may.
+     */
+    static ShortVector mul(ByteVector w, short[] a, int i) {
+        return ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, i));
     }
 
     /**
-     * {@code w[2k]*a[2k] + w[2k+1]*a[2k+1]} for {@code k < N/2}, exactly, as ints. The short
-     * products are read back as ints: the low half of each sign-extended (shift left then
-     * arithmetic shift right) plus the high half (arithmetic shift right).
+     * {@code p[2k] + p[2k+1]} for {@code k < N/2}, exactly, as ints (x86's {@code pmaddwd} with
+     * ones): each int lane of {@code p} read back is its low short sign-extended (shift left,
+     * arithmetic shift right) plus its high short (arithmetic shift right).
      */
-    static IntVector pairs(ByteVector w, ByteVector a) {
-        ShortVector ws = (ShortVector) w.convertShape(VectorOperators.B2S, S, 0);
-        ShortVector as = (ShortVector) a.convertShape(VectorOperators.B2S, S, 0);
-        IntVector p = ws.mul(as).reinterpretAsInts();
-        return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p.lanewise(VectorOperators.ASHR, 16));
+    static IntVector pairs(ShortVector p) {
+        IntVector v = p.reinterpretAsInts();
+        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16));
     }
 
     /**

@@ -67,8 +67,7 @@ final class Q5_1Kernel implements TypeKernel {
                 ByteVector q = Int8Lanes.load(data, off + 8 + o);
                 ByteVector lo = q.and((byte) 0x0F).or(Int8Lanes.highBits(qh, o));
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(Int8Lanes.highBits(qh, QK / 2 + o));
-                acc = acc.add(Int8Lanes.pairs(lo, Int8Lanes.load(a.qs, ab + o)))
-                        .add(Int8Lanes.pairs(hi, Int8Lanes.load(a.qs, ab + QK / 2 + o)));
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);
             int blk = ab / QK;

@@ -58,6 +58,12 @@ final class Q5_KKernel implements TypeKernel {
         }
     }
 
+    /** Quants {@code [o, o+N)} of sub-block {@code j}, in {@link Int8Lanes}' chunks. */
+    private static ByteVector quants(MemorySegment data, long off, int j, int o) {
+        return Int8Lanes.shr(Int8Lanes.load(data, off + 48 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F)
+                .or(Int8Lanes.bit4(Int8Lanes.load(data, off + 16 + o), (byte) (1 << j)));
+    }
+
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_K; }
 
     /**
@@ -80,10 +86,9 @@ final class Q5_KKernel implements TypeKernel {
             int summs = 0;
             for (int j = 0; j < 8; j++) {
                 IntVector sub = IntVector.zero(Int8Lanes.I);
-                for (int o = 0; o < 32; o += Int8Lanes.N) {
-                    ByteVector q = Int8Lanes.shr(Int8Lanes.load(data, off + 48 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F)
-                            .or(Int8Lanes.bit4(Int8Lanes.load(data, off + 16 + o), (byte) (1 << j)));
-                    sub = sub.add(Int8Lanes.pairs(q, Int8Lanes.load(a.qs, ab + 32 * j + o)));
+                for (int o = 0; o < 16; o += Int8Lanes.N) {
+                    ByteVector q0 = quants(data, off, j, o), q1 = quants(data, off, j, 16 + o);
+                    sub = sub.add(Int8Lanes.pairs(Int8Lanes.mul(q0, a.qs16, ab + 32 * j + o).add(Int8Lanes.mul(q1, a.qs16, ab + 32 * j + 16 + o))));
                 }
                 acc = acc.add(sub.mul(KQuants.scale(data, off + 4, j)));
                 summs += KQuants.min(data, off + 4, j) * (a.bsums[ab / 16 + 2 * j] + a.bsums[ab / 16 + 2 * j + 1]);

@@ -107,7 +107,7 @@ final class Q6_KKernel implements TypeKernel {
                     for (int g = 0; g < 4; g++) {
                         int sc = data.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * h + l / 16 + 2 * g);
                         ByteVector q = quants8(data, ql, hb, g, l);
-                        acc = acc.add(Int8Lanes.pairs(q, Int8Lanes.load(a.qs, ab + 128 * h + 32 * g + l)).mul(sc));
+                        acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(q, a.qs16, ab + 128 * h + 32 * g + l)).mul(sc));
                     }
                 }
             }

@@ -52,8 +52,9 @@ final class Q8_0Kernel implements TypeKernel {
             long off = base + (long) b * BYTES;
             int ab = aOffset + b * QK;
             IntVector acc = IntVector.zero(Int8Lanes.I);
-            for (int o = 0; o < QK; o += Int8Lanes.N) {
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.load(data, off + 2 + o), Int8Lanes.load(a.qs, ab + o)));
+            for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(Int8Lanes.load(data, off + 2 + o), a.qs16, ab + o)
+                        .add(Int8Lanes.mul(Int8Lanes.load(data, off + 2 + QK / 2 + o), a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);
             sumf += sumi * (Lanes.half(data, off) * a.d[ab / QK]);

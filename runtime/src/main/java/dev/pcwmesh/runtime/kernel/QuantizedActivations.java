@@ -31,6 +31,8 @@ public final class QuantizedActivations {
     final float[] values;
     /** Q8_*: the int8 quants. */
     final byte[] qs;
+    /** The same quants widened to shorts once here, rather than once per weight row in the dots. */
+    final short[] qs16;
     /**
      * Q8_*: the scale of each block. Q8_0 and Q8_1 store it as f16 in ggml, so this is the
      * f16-rounded value; Q8_K stores a float.
@@ -46,6 +48,7 @@ public final class QuantizedActivations {
         boolean floats = type.blockSize == 1;
         this.values = floats ? new float[capacity] : null;
         this.qs = floats ? null : new byte[capacity];
+        this.qs16 = floats ? null : new short[capacity];
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
         this.bsums = type == VecDotType.Q8_K ? new short[capacity / 16] : null;
@@ -70,6 +73,7 @@ public final class QuantizedActivations {
             case Q8_0, Q8_1 -> a.quantizeQ8(x, off, n);
             case Q8_K -> a.quantizeQ8K(x, off, n);
         }
+        if (a.qs != null) for (int i = 0; i < n; i++) a.qs16[i] = a.qs[i];
         return a;
     }
 
