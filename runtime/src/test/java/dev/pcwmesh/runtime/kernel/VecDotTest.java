@@ -159,6 +159,19 @@ class VecDotTest {
         assertEquals(1f, QuantizedActivations.prepare(VecDotType.Q8_1, x, 0, 256, null).s[0]);
     }
 
+    /** Float dots sum their lanes in lane order, whatever the JIT does with {@code reduceLanes}, so results do not change when code gets compiled. */
+    @Test
+    void floatLaneSumsAreInLaneOrder() {
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] v = new float[s.length()];
+        for (int i = 0; i < v.length; i++) v[i] = (i % 2 == 0 ? 1e8f : 3f) * (i % 4 < 2 ? 1 : -1);
+        float expected = v[0];
+        for (int i = 1; i < v.length; i++) expected += v[i];
+        for (int rep = 0; rep < 20_000; rep++) {
+            assertSameBits(expected, Vectors.sumLanes(jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), "lane sum, call " + rep);
+        }
+    }
+
     @Test
     void prepareReusesABufferOfTheRightTypeAndSize() {
         float[] x = activations(512, new Random(1));
