@@ -70,6 +70,14 @@ final class Int8Lanes {
         return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes();
     }
 
+    /**
+     * {@code v >>> 4} per byte as a 16-bit shift and a mask: x86 has no byte shift, and C2's
+     * emulation of a constant one (widen, shift, pack) costs several instructions.
+     */
+    static ByteVector highNibbles(ByteVector v) {
+        return shr(v, 4).and((byte) 0x0F);
+    }
+
     /** {@code v << s} per byte, for bytes whose top {@code s} bits are clear (then no bit crosses a byte). */
     static ByteVector shl(ByteVector v, int s) {
         return v.reinterpretAsShorts().lanewise(VectorOperators.LSHL, s).reinterpretAsBytes();

@@ -61,7 +61,7 @@ final class Q4_0Kernel implements TypeKernel {
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
                 ByteVector q = Int8Lanes.load(data, off + 2 + o);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ByteVector hi = Int8Lanes.highNibbles(q).sub((byte) 8);
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);

@@ -62,7 +62,7 @@ final class Q4_1Kernel implements TypeKernel {
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
                 ByteVector q = Int8Lanes.load(data, off + 4 + o);
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(q.and((byte) 0x0F), a.qs16, ab + o)
-                        .add(Int8Lanes.mul(q.lanewise(VectorOperators.LSHR, 4), a.qs16, ab + QK / 2 + o))));
+                        .add(Int8Lanes.mul(Int8Lanes.highNibbles(q), a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);
             int blk = ab / QK;

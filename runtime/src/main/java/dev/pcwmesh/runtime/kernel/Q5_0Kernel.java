@@ -65,7 +65,7 @@ final class Q5_0Kernel implements TypeKernel {
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
                 ByteVector q = Int8Lanes.load(data, off + 6 + o);
                 ByteVector lo = q.and((byte) 0x0F).or(Int8Lanes.highBits(qh, o)).sub((byte) 16);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(Int8Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
+                ByteVector hi = Int8Lanes.highNibbles(q).or(Int8Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);

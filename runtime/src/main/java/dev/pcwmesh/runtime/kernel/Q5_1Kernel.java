@@ -66,7 +66,7 @@ final class Q5_1Kernel implements TypeKernel {
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
                 ByteVector q = Int8Lanes.load(data, off + 8 + o);
                 ByteVector lo = q.and((byte) 0x0F).or(Int8Lanes.highBits(qh, o));
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(Int8Lanes.highBits(qh, QK / 2 + o));
+                ByteVector hi = Int8Lanes.highNibbles(q).or(Int8Lanes.highBits(qh, QK / 2 + o));
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);
