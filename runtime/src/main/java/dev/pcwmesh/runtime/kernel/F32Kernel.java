@@ -2,7 +2,6 @@ package dev.pcwmesh.runtime.kernel;
 
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;

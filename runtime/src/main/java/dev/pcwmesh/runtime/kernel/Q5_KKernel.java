@@ -71,7 +71,7 @@ final class Q5_KKernel implements TypeKernel {
      * {@code sc_j * (q . q8)} over the sub-blocks, scaled by {@code d * y.d}, less
      * {@code dmin * y.d} times the integer sum of {@code m_j * (y.bsums of sub-block j)}. (ggml
      * keeps the first sum as eight lane sums, each scaled by itself; that changes only the float
-     * rounding.)
+     * rounding, as does converting a sum beyond 2^24 to float.)
      */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {

@@ -88,7 +88,8 @@ final class Q6_KKernel implements TypeKernel {
     /**
      * ggml's {@code ggml_vec_dot_q6_K_q8_K_generic}: per super-block the integer sum of
      * {@code scale_g * (q . q8)} over the 16 groups, scaled by {@code d * y.d}. (ggml keeps it as
-     * eight lane sums, each scaled by itself; that changes only the float rounding.)
+     * eight lane sums, each scaled by itself; that changes only the float rounding, as does
+     * converting a sum beyond 2^24 to float.)
      */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {

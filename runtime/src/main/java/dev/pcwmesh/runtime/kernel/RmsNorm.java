@@ -1,7 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Root-mean-square normalisation with a learned weight: {@code out = x / sqrt(mean(x^2) + eps) * w}. */

@@ -1,7 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vector operations on float arrays (dot, multiply-add, add), against the preferred species. */
