@@ -74,6 +74,24 @@ final class F16Kernel implements TypeKernel {
         return sum;
     }
 
+    /**
+     * The dot of an F16 or BF16 row already decoded to floats ({@code dequantize}, which is
+     * exact) with prepared activations {@code x[xOffset, xOffset+n)}: the same products summed in
+     * the same order as this kernel's and {@link BF16Kernel}'s {@code dot}, so the same result bit
+     * for bit. {@link WeightMatrix#matMul} uses it to widen each half-precision row once per
+     * batch instead of once per vector.
+     */
+    static float dotDecoded(float[] w, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            for (int p = 0; p < SPARTS; p++) acc = FloatVector.fromArray(F, w, i + p * L).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
+        }
+        float sum = Vectors.sumLanes(acc);
+        for (; i < n; i++) sum += w[i] * x[xOffset + i];
+        return sum;
+    }
+
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
         for (int i = 0; i < n; i++) Lanes.putHalf(dst, (first + i) * 2, src[srcOffset + i]);

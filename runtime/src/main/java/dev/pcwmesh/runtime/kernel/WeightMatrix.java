@@ -61,8 +61,10 @@ public final class WeightMatrix {
     /**
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
-     * converted once, up front; each result is then the same dot product {@link #matVec} takes,
-     * so a batched prefill and single-token steps give the same numbers.
+     * converted once, up front; each result is then the same number {@link #matVec} gives, so a
+     * batched prefill and single-token steps agree bit for bit. F16 and BF16 rows are widened to
+     * floats once per batch (exactly) and dotted by {@link F16Kernel#dotDecoded}, which adds the
+     * same products in the same order as their {@code dot}.
      */
     public void matMul(float[] x, int batch, float[] out) {
         if (batch == 1) {
@@ -70,11 +72,30 @@ public final class WeightMatrix {
             return;
         }
         QuantizedActivations a = prepare(x, batch * cols);
+        boolean widenOnce = a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16;
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
+            float[] row = widenOnce ? rowBuffer(cols) : null;
             for (int r = from; r < to; r++) {
-                for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                if (widenOnce) {
+                    kernel.dequantize(data, (long) r * cols, row, 0, cols);
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
+                } else {
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                }
             }
         });
+    }
+
+    private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's buffer for one decoded row, at least {@code n} long. */
+    private static float[] rowBuffer(int n) {
+        float[] row = rowBuffer.get();
+        if (row.length < n) {
+            row = new float[n];
+            rowBuffer.set(row);
+        }
+        return row;
     }
 
     /** Decodes row {@code r} into {@code dst[off..off+cols)} (embedding lookup). */
