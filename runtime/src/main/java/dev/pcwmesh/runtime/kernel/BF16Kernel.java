@@ -49,8 +49,14 @@ final class BF16Kernel implements TypeKernel {
         for (; i < n; i++) dst[dstOffset + i] = toFloat(data.get(Lanes.LE16, base + 2L * i));
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.BF16; }
+
+    /** ggml's {@code ggml_vec_dot_bf16}: activations rounded to bf16 ({@link #prepare}), products summed in f32. */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.BF16, aOffset, n);
+        float[] x = a.values;
+        int xOffset = aOffset;
         long base = first * 2;
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
@@ -58,7 +64,7 @@ final class BF16Kernel implements TypeKernel {
             ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < SPARTS; p++) acc = widen(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sumLanes(acc); // in lane order: see there
         for (; i < n; i++) sum += toFloat(data.get(Lanes.LE16, base + 2L * i)) * x[xOffset + i];
         return sum;
     }

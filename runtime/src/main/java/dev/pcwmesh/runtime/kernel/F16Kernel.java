@@ -54,8 +54,14 @@ final class F16Kernel implements TypeKernel {
         for (; i < n; i++) dst[dstOffset + i] = Lanes.half(data, base + 2L * i);
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.F16; }
+
+    /** ggml's {@code ggml_vec_dot_f16}: activations rounded to f16 ({@link #prepare}), products summed in f32. */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.F16, aOffset, n);
+        float[] x = a.values;
+        int xOffset = aOffset;
         long base = first * 2;
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
@@ -63,8 +69,26 @@ final class F16Kernel implements TypeKernel {
             ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < SPARTS; p++) acc = halfToFloat(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sumLanes(acc); // in lane order: see there
         for (; i < n; i++) sum += Lanes.half(data, base + 2L * i) * x[xOffset + i];
+        return sum;
+    }
+
+    /**
+     * The dot of an F16 or BF16 row already decoded to floats ({@code dequantize}, which is
+     * exact) with prepared activations {@code x[xOffset, xOffset+n)}: the same products summed in
+     * the same order as this kernel's and {@link BF16Kernel}'s {@code dot}, so the same result bit
+     * for bit. {@link WeightMatrix#matMul} uses it to widen each half-precision row once per
+     * batch instead of once per vector.
+     */
+    static float dotDecoded(float[] w, float[] x, int xOffset, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += SL) {
+            for (int p = 0; p < SPARTS; p++) acc = FloatVector.fromArray(F, w, i + p * L).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
+        }
+        float sum = Vectors.sumLanes(acc);
+        for (; i < n; i++) sum += w[i] * x[xOffset + i];
         return sum;
     }
 

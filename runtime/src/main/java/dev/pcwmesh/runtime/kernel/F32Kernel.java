@@ -2,7 +2,6 @@ package dev.pcwmesh.runtime.kernel;
 
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -21,8 +20,13 @@ final class F32Kernel implements TypeKernel {
         MemorySegment.copy(data, LE, first * 4, dst, dstOffset, n);
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.F32; }
+
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.F32, aOffset, n);
+        float[] x = a.values;
+        int xOffset = aOffset;
         long base = first * 4;
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
@@ -31,7 +35,7 @@ final class F32Kernel implements TypeKernel {
             FloatVector w = FloatVector.fromMemorySegment(S, data, base + i * 4L, ByteOrder.LITTLE_ENDIAN);
             acc = w.fma(FloatVector.fromArray(S, x, xOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sumLanes(acc); // in lane order: see there
         for (; i < n; i++) sum += data.get(LE, base + i * 4L) * x[xOffset + i];
         return sum;
     }

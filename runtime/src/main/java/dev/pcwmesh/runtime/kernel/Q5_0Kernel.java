@@ -3,6 +3,7 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -47,28 +48,30 @@ final class Q5_0Kernel implements TypeKernel {
         }
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_0; }
+
+    /** ggml's {@code ggml_vec_dot_q5_0_q8_0_generic}: {@code sumf += (dx * dy) * sumi} per block. */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         Lanes.checkBlocks(first, n, QK);
+        a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
         long base = first / QK * BYTES;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        float sumf = 0;
         for (int b = 0; b < n / QK; b++) {
             long off = base + (long) b * BYTES;
-            FloatVector d = FloatVector.broadcast(F, Lanes.half(data, off));
-            ByteVector qh = Lanes.bytes(data, off + 2);
-            int xb = xOffset + b * QK;
-            for (int o = 0; o < QK / 2; o += BL) {
-                ByteVector q = Lanes.bytes(data, off + 6 + o);
-                ByteVector lo = q.and((byte) 0x0F).or(Lanes.highBits(qh, o)).sub((byte) 16);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
-                for (int p = 0; p < PARTS; p++) {
-                    acc0 = Lanes.floats(lo, p).mul(d).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc0);
-                    acc1 = Lanes.floats(hi, p).mul(d).fma(FloatVector.fromArray(F, x, xb + QK / 2 + o + p * L), acc1);
-                }
+            int ab = aOffset + b * QK;
+            ByteVector qh = Int8Lanes.load(data, off + 2);
+            IntVector acc = IntVector.zero(Int8Lanes.I);
+            for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
+                ByteVector q = Int8Lanes.load(data, off + 6 + o);
+                ByteVector lo = q.and((byte) 0x0F).or(Int8Lanes.highBits(qh, o)).sub((byte) 16);
+                ByteVector hi = Int8Lanes.highNibbles(q).or(Int8Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
+            int sumi = acc.reduceLanes(VectorOperators.ADD);
+            sumf += (Lanes.half(data, off) * a.d[ab / QK]) * sumi;
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return sumf;
     }
 
     /** ggml's {@code quantize_row_q5_0_ref}. */

@@ -3,6 +3,7 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -57,28 +58,47 @@ final class Q5_KKernel implements TypeKernel {
         }
     }
 
+    /** Quants {@code [o, o+N)} of sub-block {@code j}, in {@link Int8Lanes}' chunks. */
+    private static ByteVector quants(MemorySegment data, long off, int j, int o) {
+        return Int8Lanes.shr(Int8Lanes.load(data, off + 48 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F)
+                .or(Int8Lanes.bit4(Int8Lanes.load(data, off + 16 + o), (byte) (1 << j)));
+    }
+
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_K; }
+
+    /**
+     * ggml's {@code ggml_vec_dot_q5_K_q8_K_generic}: per super-block the integer sum of
+     * {@code sc_j * (q . q8)} over the sub-blocks, scaled by {@code d * y.d}, less
+     * {@code dmin * y.d} times the integer sum of {@code m_j * (y.bsums of sub-block j)}. (ggml
+     * keeps the first sum as eight lane sums, each scaled by itself; that changes only the float
+     * rounding, as does converting a sum beyond 2^24 to float.)
+     */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
+        a.check(QuantizedActivations.VecDotType.Q8_K, aOffset, n);
         long base = first / QK_K * BYTES;
-        FloatVector acc = FloatVector.zero(F);
+        float sumf = 0, sums = 0;
         for (int b = 0; b < n / QK_K; b++) {
             long off = base + (long) b * BYTES;
-            float d = Lanes.half(data, off);
-            float dmin = Lanes.half(data, off + 2);
+            int ab = aOffset + b * QK_K;
+            IntVector acc = IntVector.zero(Int8Lanes.I);
+            int summs = 0;
             for (int j = 0; j < 8; j++) {
-                FloatVector dj = FloatVector.broadcast(F, d * KQuants.scale(data, off + 4, j));
-                FloatVector mj = FloatVector.broadcast(F, dmin * KQuants.min(data, off + 4, j));
-                int xb = xOffset + b * QK_K + 32 * j;
-                for (int o = 0; o < 32; o += BL) {
-                    ByteVector q = Lanes.shr(Lanes.bytes(data, off + 48 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F).or(high(Lanes.bytes(data, off + 16 + o), (byte) (1 << j)));
-                    for (int p = 0; p < PARTS; p++) {
-                        acc = Lanes.floats(q, p).mul(dj).sub(mj).fma(FloatVector.fromArray(F, x, xb + o + p * L), acc);
-                    }
+                IntVector sub = IntVector.zero(Int8Lanes.I);
+                for (int o = 0; o < 16; o += Int8Lanes.N) {
+                    ByteVector q0 = quants(data, off, j, o), q1 = quants(data, off, j, 16 + o);
+                    sub = sub.add(Int8Lanes.pairs(Int8Lanes.mul(q0, a.qs16, ab + 32 * j + o).add(Int8Lanes.mul(q1, a.qs16, ab + 32 * j + 16 + o))));
                 }
+                acc = acc.add(sub.mul(KQuants.scale(data, off + 4, j)));
+                summs += KQuants.min(data, off + 4, j) * (a.bsums[ab / 16 + 2 * j] + a.bsums[ab / 16 + 2 * j + 1]);
             }
+            int isum = acc.reduceLanes(VectorOperators.ADD);
+            float dy = a.d[ab / QK_K];
+            sums += (Lanes.half(data, off) * dy) * isum;
+            sumf -= (Lanes.half(data, off + 2) * dy) * summs;
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumf + sums;
     }
 
     /** ggml's {@code quantize_row_q5_K_ref}. */

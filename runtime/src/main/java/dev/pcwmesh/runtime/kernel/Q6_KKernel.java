@@ -3,6 +3,7 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -73,30 +74,48 @@ final class Q6_KKernel implements TypeKernel {
         }
     }
 
+    @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_K; }
+
+    /**
+     * The quants of group {@code g} (0..3: values {@code 32g + l} of a half) for
+     * {@code l in [l0, l0+N)}, minus 32, as {@link #quants} but in {@link Int8Lanes}' chunks.
+     */
+    private static ByteVector quants8(MemorySegment data, long ql, ByteVector hb, int g, int l0) {
+        ByteVector lo = Int8Lanes.shr(Int8Lanes.load(data, ql + 32 * (g & 1) + l0), 4 * (g >> 1)).and((byte) 0x0F);
+        return lo.or(Int8Lanes.shl(Int8Lanes.shr(hb, 2 * g).and((byte) 0x03), 4)).sub((byte) 32);
+    }
+
+    /**
+     * ggml's {@code ggml_vec_dot_q6_K_q8_K_generic}: per super-block the integer sum of
+     * {@code scale_g * (q . q8)} over the 16 groups, scaled by {@code d * y.d}. (ggml keeps it as
+     * eight lane sums, each scaled by itself; that changes only the float rounding, as does
+     * converting a sum beyond 2^24 to float.)
+     */
     @Override
-    public float dot(MemorySegment data, long first, float[] x, int xOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         Lanes.checkBlocks(first, n, QK_K);
+        a.check(QuantizedActivations.VecDotType.Q8_K, aOffset, n);
         long base = first / QK_K * BYTES;
-        FloatVector acc = FloatVector.zero(F);
+        float sumf = 0;
         for (int b = 0; b < n / QK_K; b++) {
             long off = base + (long) b * BYTES;
-            float d = Lanes.half(data, off + 208);
+            int ab = aOffset + b * QK_K;
+            IntVector acc = IntVector.zero(Int8Lanes.I);
             for (int h = 0; h < 2; h++) {
                 long ql = off + 64 * h;
-                int xb = xOffset + b * QK_K + 128 * h;
-                for (int l = 0; l < 32; l += BL) {
-                    ByteVector hb = Lanes.bytes(data, off + 128 + 32 * h + l);
+                for (int l = 0; l < 32; l += Int8Lanes.N) {
+                    ByteVector hb = Int8Lanes.load(data, off + 128 + 32 * h + l);
                     for (int g = 0; g < 4; g++) {
-                        FloatVector s = FloatVector.broadcast(F, d * scale(data, off, 8 * h + l / 16 + 2 * g));
-                        ByteVector q = quants(data, ql, hb, g, l);
-                        for (int p = 0; p < PARTS; p++) {
-                            acc = s.mul(Lanes.floats(q, p)).fma(FloatVector.fromArray(F, x, xb + 32 * g + l + p * L), acc);
-                        }
+                        int sc = data.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * h + l / 16 + 2 * g);
+                        ByteVector q = quants8(data, ql, hb, g, l);
+                        acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(q, a.qs16, ab + 128 * h + 32 * g + l)).mul(sc));
                     }
                 }
             }
+            int isum = acc.reduceLanes(VectorOperators.ADD);
+            sumf += (Lanes.half(data, off + 208) * a.d[ab / QK_K]) * isum;
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumf;
     }
 
     private static final float GROUP_MAX_EPS = 1e-15f;

@@ -1,7 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Root-mean-square normalisation with a learned weight: {@code out = x / sqrt(mean(x^2) + eps) * w}. */
@@ -20,7 +19,7 @@ public final class RmsNorm {
             acc = v.fma(v, acc);
         }
         // Sum in double, as ggml does, so long rows do not lose precision.
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Vectors.sumLanes(acc); // in lane order: see there
         for (; i < n; i++) sum += (double) x[xOff + i] * x[xOff + i];
         float scale = (float) (1.0 / Math.sqrt(sum / n + eps));
         i = 0;

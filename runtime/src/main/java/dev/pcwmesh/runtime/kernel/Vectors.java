@@ -1,7 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vector operations on float arrays (dot, multiply-add, add), against the preferred species. */
@@ -10,6 +9,20 @@ public final class Vectors {
 
     private Vectors() {}
 
+    /**
+     * The lanes of {@code v} added in lane order. {@code FloatVector.reduceLanes(ADD)} leaves the
+     * order to the implementation, and C2's intrinsic adds in a tree while the interpreter adds
+     * in sequence, so the same sum could round differently before and after a method is
+     * compiled. Rounded activations (f16, q8) can turn such a last-bit difference into a visible
+     * one, and batched prefill and single steps must give the same numbers, so float sums here
+     * have one order.
+     */
+    static float sumLanes(FloatVector v) {
+        float s = v.lane(0);
+        for (int i = 1; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     /** {@code a[aOff..aOff+n) . b[bOff..bOff+n)}. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(S);
@@ -17,7 +30,7 @@ public final class Vectors {
         for (int upper = S.loopBound(n); i < upper; i += S.length()) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }

@@ -15,7 +15,6 @@ public final class WeightMatrix {
     private final TypeKernel kernel;
     private final int rows;
     private final int cols;
-    private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
 
     public WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         this.name = name;
@@ -34,35 +33,69 @@ public final class WeightMatrix {
     public int cols() { return cols; }
     public GgmlType type() { return kernel.type(); }
 
-    /** {@code out[r] = row(r) . x} for every row. */
+    /**
+     * The calling thread's prepared activations, one buffer per {@code vec_dot_type}, reused
+     * from call to call. The calling thread writes it before handing rows to the workers, which
+     * only read it, and it is not written again until they are done.
+     */
+    private static final ThreadLocal<QuantizedActivations[]> prepared =
+            ThreadLocal.withInitial(() -> new QuantizedActivations[QuantizedActivations.VecDotType.values().length]);
+
+    /** {@code x[0, n)} converted once to the weight type's {@code vec_dot_type}. */
+    private QuantizedActivations prepare(float[] x, int n) {
+        QuantizedActivations[] buffers = prepared.get();
+        int i = kernel.vecDotType().ordinal();
+        QuantizedActivations a = kernel.prepare(x, 0, n, buffers[i]);
+        buffers[i] = a;
+        return a;
+    }
+
+    /** {@code out[r] = row(r) . x} for every row, with {@code x} converted as ggml does ({@link TypeKernel#dot}). */
     public void matVec(float[] x, float[] out) {
+        QuantizedActivations a = prepare(x, cols);
         Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
-            for (int r = from; r < to; r++) out[r] = kernel.dot(data, (long) r * cols, x, 0, cols);
+            for (int r = from; r < to; r++) out[r] = kernel.dot(data, (long) r * cols, a, 0, cols);
         });
     }
 
     /**
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
-     * the other, {@code out} receives {@code batch} vectors of {@code rows} values. Each weight row
-     * is decoded once per batch into a per-thread buffer and applied to every vector from there,
-     * so the decoding cost is paid once rather than once per token.
+     * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
+     * converted once, up front; each result is then the same number {@link #matVec} gives, so a
+     * batched prefill and single-token steps agree bit for bit. F16 and BF16 rows are widened to
+     * floats once per batch (exactly) and dotted by {@link F16Kernel#dotDecoded}, which adds the
+     * same products in the same order as their {@code dot}.
      */
     public void matMul(float[] x, int batch, float[] out) {
         if (batch == 1) {
             matVec(x, out);
             return;
         }
+        QuantizedActivations a = prepare(x, batch * cols);
+        boolean widenOnce = a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16;
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
-            float[] row = rowBuffer.get();
-            if (row.length < cols) {
-                row = new float[cols];
-                rowBuffer.set(row);
-            }
+            float[] row = widenOnce ? rowBuffer(cols) : null;
             for (int r = from; r < to; r++) {
-                kernel.dequantize(data, (long) r * cols, row, 0, cols);
-                for (int b = 0; b < batch; b++) out[b * rows + r] = Vectors.dot(row, 0, x, b * cols, cols);
+                if (widenOnce) {
+                    kernel.dequantize(data, (long) r * cols, row, 0, cols);
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
+                } else {
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                }
             }
         });
+    }
+
+    private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's buffer for one decoded row, at least {@code n} long. */
+    private static float[] rowBuffer(int n) {
+        float[] row = rowBuffer.get();
+        if (row.length < n) {
+            row = new float[n];
+            rowBuffer.set(row);
+        }
+        return row;
     }
 
     /** Decodes row {@code r} into {@code dst[off..off+cols)} (embedding lookup). */

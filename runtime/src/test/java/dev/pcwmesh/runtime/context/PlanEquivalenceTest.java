@@ -56,12 +56,35 @@ class PlanEquivalenceTest {
     }
 
     static void assertClose(float[] expected, float[] actual, String what) {
+        assertClose(expected, actual, 1e-4, what);
+    }
+
+    /**
+     * The tolerance for logits computed along arithmetically different paths (keys rotated once
+     * vs rotated then re-rotated, equal to the last bits). With f32 activations the difference
+     * stays near 1e-6. Every other weight type first rounds its activations (to f16, bf16 or int8
+     * blocks: ggml's vec_dot_type), and a last-bit difference that moves one such rounding moves
+     * the logits by far more: about 5e-4 of the largest logit for F16, 2.4e-3 for BF16 and
+     * 1.4e-2 for Q4_0 have been seen, while on the random models a segment left unrotated moves
+     * them by 65% or more.
+     */
+    static double pathTolerance(Model m) {
+        java.util.List<dev.pcwmesh.runtime.kernel.WeightMatrix> ms = new java.util.ArrayList<>();
+        ms.add(m.weights().output());
+        for (dev.pcwmesh.runtime.model.LayerWeights lw : m.weights().layers()) {
+            ms.addAll(List.of(lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.gate(), lw.up(), lw.down()));
+        }
+        boolean f32 = ms.stream().allMatch(w -> w.type() == dev.pcwmesh.runtime.gguf.GgmlType.F32);
+        return f32 ? 1e-4 : 5e-2;
+    }
+
+    static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
         double maxAbs = 0, scale = 0;
         for (int i = 0; i < expected.length; i++) {
             maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
             scale = Math.max(scale, Math.abs(expected[i]));
         }
-        if (maxAbs > 1e-4 * Math.max(1, scale)) {
+        if (maxAbs > tolerance * Math.max(1, scale)) {
             throw new AssertionError(what + ": logits differ by " + maxAbs + " (largest logit " + scale + ")");
         }
     }
@@ -101,7 +124,7 @@ class PlanEquivalenceTest {
             assertNotEquals(atZero.id(), atQ.id(), "start position is part of the id");
             float[] moved = lastLogits(m, ContextPlan.of(m, List.of(new ContextPlan.Placement(atZero, q)), q + 12), question, q + 12);
             float[] native_ = lastLogits(m, ContextPlan.of(m, List.of(new ContextPlan.Placement(atQ, q)), q + 12), question, q + 12);
-            assertClose(native_, moved, file.getFileName() + " placed vs encoded");
+            assertClose(native_, moved, pathTolerance(m), file.getFileName() + " placed vs encoded");
         }
     }
 

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every tensor of the llama.cpp-made variants of stories260K (real weights quantized by
  * llama.cpp's own tools) against the scalar reference: {@code dequantize} bit for bit, row by
- * row, and {@code dot} with a random vector.
+ * row, and {@code dot} with a random vector, prepared as ggml prepares it, against ggml's generic
+ * dot product ({@link ReferenceVecDot}).
  */
 class RealTensorKernelTest {
 
@@ -44,7 +45,10 @@ class RealTensorKernelTest {
                     TypeKernel k = TypeKernel.of(t.type());
                     int cols = t.rowLength(), rows = t.rows();
                     long rowBytes = t.type().bytesFor(cols);
-                    float[] x = QuantKernelTest.randomVector(cols, r);
+                    float[] x = VecDotTest.activations(cols, r);
+                    QuantizedActivations a = k.prepare(x, 0, cols, null);
+                    ReferenceVecDot.Q8 ref8 = ReferenceVecDot.prepare(t.type(), x, cols);
+                    VecDotTest.assertPreparedLikeReference(t.type(), a, 0, ref8, cols, f + " " + t + " activations");
                     float[] out = new float[cols];
                     for (int row = 0; row < rows; row++) {
                         byte[] bytes = t.data().asSlice(row * rowBytes, rowBytes).toArray(ValueLayout.JAVA_BYTE);
@@ -53,7 +57,8 @@ class RealTensorKernelTest {
                         k.dequantize(t.data(), (long) row * cols, out, 0, cols);
                         String what = f + " " + t + " row " + row;
                         QuantKernelTest.assertBitsEqual(ref, out, 0, what);
-                        QuantKernelTest.assertDot(ref, x, 0, k.dot(t.data(), (long) row * cols, x, 0, cols), 1e-5, what);
+                        VecDotTest.assertDotLikeReference(t.type(), k.dot(t.data(), (long) row * cols, a, 0, cols),
+                                ReferenceVecDot.dot(t.type(), bytes, ref8, cols), what + " dot");
                     }
                     seen.merge(t.type(), 1, Integer::sum);
                 }

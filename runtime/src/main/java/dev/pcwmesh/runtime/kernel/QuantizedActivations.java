@@ -1,0 +1,144 @@
+package dev.pcwmesh.runtime.kernel;
+
+/**
+ * An activation vector converted once, before a mat-vec, to the form that the weight type's dot
+ * product takes: ggml's {@code vec_dot_type}. ggml's CPU backend never multiplies quantized
+ * weights by f32 activations; it first quantizes the activation row (Q8_0 blocks for Q4_0, Q5_0
+ * and Q8_0 weights; Q8_1 for Q4_1 and Q5_1; Q8_K for the K-quants; f16 / bf16 for F16 / BF16
+ * weights) and then takes integer dot products per block, scaled by the block scales. Doing the
+ * same arithmetic is what gives llama.cpp's logits, and so its greedy tokens, on quantized models.
+ *
+ * <p>One object may hold several vectors one after the other (a batch): quantization works per
+ * block and rows are whole blocks, so each vector's blocks are those it would have alone.
+ * Instances are reused from call to call ({@link #prepare}), so nothing is allocated per mat-vec;
+ * once prepared, they are only read, by any number of threads.
+ */
+public final class QuantizedActivations {
+
+    /** ggml's {@code vec_dot_type}s, with their block sizes. */
+    public enum VecDotType {
+        F32(1), F16(1), BF16(1), Q8_0(32), Q8_1(32), Q8_K(KQuants.QK_K);
+
+        final int blockSize;
+
+        VecDotType(int blockSize) { this.blockSize = blockSize; }
+    }
+
+    final VecDotType type;
+    /** Values held now (a multiple of the block size, at most the capacity). */
+    int n;
+    /** F32, F16, BF16: the values rounded to that type (exactly representable as floats). */
+    final float[] values;
+    /** Q8_*: the int8 quants. */
+    final byte[] qs;
+    /** The same quants widened to shorts once here, rather than once per weight row in the dots. */
+    final short[] qs16;
+    /**
+     * Q8_*: the scale of each block. Q8_0 and Q8_1 store it as f16 in ggml, so this is the
+     * f16-rounded value; Q8_K stores a float.
+     */
+    final float[] d;
+    /** Q8_1: {@code d * sum(qs)} of each block, rounded to f16 as ggml stores it. */
+    final float[] s;
+    /** Q8_K: the sums of the quants in each group of 16 (ggml's {@code bsums}). */
+    final short[] bsums;
+
+    private QuantizedActivations(VecDotType type, int capacity) {
+        this.type = type;
+        boolean floats = type.blockSize == 1;
+        this.values = floats ? new float[capacity] : null;
+        this.qs = floats ? null : new byte[capacity];
+        this.qs16 = floats ? null : new short[capacity];
+        this.d = floats ? null : new float[capacity / type.blockSize];
+        this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
+        this.bsums = type == VecDotType.Q8_K ? new short[capacity / 16] : null;
+    }
+
+    int capacity() {
+        return values != null ? values.length : qs.length;
+    }
+
+    /**
+     * Converts {@code x[off, off+n)} to {@code type}, into {@code reuse} when it is of that type
+     * and large enough, else into a new object; returns the one written.
+     */
+    static QuantizedActivations prepare(VecDotType type, float[] x, int off, int n, QuantizedActivations reuse) {
+        if (n % type.blockSize != 0) throw new IllegalArgumentException(n + " values are not whole " + type + " blocks of " + type.blockSize);
+        QuantizedActivations a = reuse != null && reuse.type == type && reuse.capacity() >= n ? reuse : new QuantizedActivations(type, n);
+        a.n = n;
+        switch (type) {
+            case F32 -> System.arraycopy(x, off, a.values, 0, n);
+            case F16 -> { for (int i = 0; i < n; i++) a.values[i] = Float.float16ToFloat(Float.floatToFloat16(x[off + i])); }
+            case BF16 -> { for (int i = 0; i < n; i++) a.values[i] = BF16Kernel.toFloat(BF16Kernel.fromFloat(x[off + i])); }
+            case Q8_0, Q8_1 -> a.quantizeQ8(x, off, n);
+            case Q8_K -> a.quantizeQ8K(x, off, n);
+        }
+        if (a.qs != null) for (int i = 0; i < n; i++) a.qs16[i] = a.qs[i];
+        return a;
+    }
+
+    /** Fails unless this holds {@code type} values covering {@code [first, first+len)}, whole blocks. */
+    void check(VecDotType expected, int first, int len) {
+        if (type != expected) throw new IllegalArgumentException("activations are " + type + ", the weights take " + expected);
+        if (first < 0 || first + len > n || first % type.blockSize != 0 || len % type.blockSize != 0) {
+            throw new IllegalArgumentException("activation range [" + first + ", " + (first + len) + ") is not whole " + type + " blocks of the " + n + " held");
+        }
+    }
+
+    private static float toHalfPrecision(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+
+    /**
+     * Q8_0 and Q8_1 as llama.cpp's x86 AVX/AVX2 {@code quantize_row_q8_0} / {@code quantize_row_q8_1}
+     * (ggml-cpu/arch/x86/quants.c) compute them, not as the portable {@code quantize_row_q8_*_ref}:
+     * the multiplier is {@code 127 / amax} (not {@code 1 / d}), values are rounded half to even
+     * ({@code _mm256_round_ps(_MM_ROUND_NEAREST)}, not {@code roundf}), and Q8_1's {@code s} is
+     * {@code d * sum(qs)} with the unrounded {@code d}. The reference llama.cpp ran on such a machine.
+     */
+    private void quantizeQ8(float[] x, int off, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            int xs = off + 32 * b;
+            float amax = 0f;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[xs + j]));
+            float dRaw = amax / 127f;
+            float id = amax != 0f ? 127f / amax : 0f;
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                int v = (int) Math.rint(x[xs + j] * id);
+                sum += v;
+                qs[32 * b + j] = (byte) Math.max(-128, Math.min(127, v)); // the packs saturate
+            }
+            d[b] = toHalfPrecision(dRaw);
+            if (s != null) s[b] = toHalfPrecision(dRaw * sum);
+        }
+    }
+
+    /** ggml's {@code quantize_row_q8_K_ref}, which x86 uses as is. */
+    private void quantizeQ8K(float[] x, int off, int n) {
+        int qk = KQuants.QK_K;
+        for (int b = 0; b < n / qk; b++) {
+            int xs = off + qk * b;
+            float max = 0f, amax = 0f;
+            for (int j = 0; j < qk; j++) {
+                float ax = Math.abs(x[xs + j]);
+                if (ax > amax) { amax = ax; max = x[xs + j]; }
+            }
+            if (amax == 0f) {
+                // ggml leaves bsums as they were; with d = 0 they do not matter, but keep them defined
+                d[b] = 0f;
+                java.util.Arrays.fill(qs, qk * b, qk * (b + 1), (byte) 0);
+                java.util.Arrays.fill(bsums, 16 * b, 16 * (b + 1), (short) 0);
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int j = 0; j < qk; j++) qs[qk * b + j] = (byte) Math.min(127, Lanes.nearestInt(iscale * x[xs + j]));
+            for (int g = 0; g < qk / 16; g++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++) sum += qs[qk * b + 16 * g + i];
+                bsums[16 * b + g] = (short) sum;
+            }
+            d[b] = 1 / iscale;
+        }
+    }
+}

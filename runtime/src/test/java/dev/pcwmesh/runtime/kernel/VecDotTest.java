@@ -1,0 +1,295 @@
+package dev.pcwmesh.runtime.kernel;
+
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import dev.pcwmesh.runtime.kernel.QuantizedActivations.VecDotType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The activation conversion ({@link TypeKernel#prepare}) and the dot products on prepared
+ * activations against {@link ReferenceVecDot}, the scalar transcription of ggml.
+ */
+class VecDotTest {
+
+    /** Every type with a kernel. */
+    enum W {
+        F32(GgmlType.F32), F16(GgmlType.F16), BF16(GgmlType.BF16), Q8_0(GgmlType.Q8_0), Q4_0(GgmlType.Q4_0), Q4_1(GgmlType.Q4_1),
+        Q5_0(GgmlType.Q5_0), Q5_1(GgmlType.Q5_1), Q4_K(GgmlType.Q4_K), Q5_K(GgmlType.Q5_K), Q6_K(GgmlType.Q6_K);
+        final GgmlType type;
+        W(GgmlType type) { this.type = type; }
+    }
+
+    /** The vec_dot_type of each weight type, as ggml-cpu.c's {@code type_traits_cpu} table has it. */
+    static VecDotType expectedVecDotType(GgmlType t) {
+        return switch (t) {
+            case F32 -> VecDotType.F32;
+            case F16 -> VecDotType.F16;
+            case BF16 -> VecDotType.BF16;
+            case Q4_0, Q5_0, Q8_0 -> VecDotType.Q8_0;
+            case Q4_1, Q5_1 -> VecDotType.Q8_1;
+            case Q4_K, Q5_K, Q6_K -> VecDotType.Q8_K;
+            default -> throw new AssertionError(t);
+        };
+    }
+
+    /** Block sizes at which the kernel's summation order is exactly ggml's generic one (one float term per block, in order). */
+    static boolean sameOrderAsGeneric(GgmlType t) {
+        return switch (t) {
+            case Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 -> true;
+            default -> false;
+        };
+    }
+
+    /** Gaussian values times a per-block scale from 1e-4 to 100 (within f16 range), with some zero blocks and outliers. */
+    static float[] activations(int n, Random r) {
+        float[] x = new float[n];
+        for (int b = 0; b < n; b += 32) {
+            int kind = r.nextInt(8);
+            float scale = kind == 0 ? 0f : (float) Math.pow(10, r.nextInt(7) - 4);
+            for (int i = b; i < Math.min(n, b + 32); i++) x[i] = (float) r.nextGaussian() * scale;
+            if (kind == 1) x[b + r.nextInt(Math.min(32, n - b))] *= 40;
+        }
+        return x;
+    }
+
+    /** Random weight blocks: {@link QuantKernelTest#randomBlocks} for the block types, finite random floats for F32. */
+    static byte[] weights(GgmlType t, int blocks, Random r) {
+        if (t == GgmlType.F32) {
+            byte[] b = new byte[4 * blocks];
+            for (int i = 0; i < blocks; i++) {
+                int v = Float.floatToRawIntBits((float) r.nextGaussian() * 2);
+                for (int k = 0; k < 4; k++) b[4 * i + k] = (byte) (v >>> (8 * k));
+            }
+            return b;
+        }
+        return QuantKernelTest.randomBlocks(t, blocks, r);
+    }
+
+    static void assertSameBits(float expected, float actual, String what) {
+        if (Float.floatToRawIntBits(expected) != Float.floatToRawIntBits(actual)) fail(what + ": " + actual + ", expected " + expected);
+    }
+
+    /** Prepared activations equal ggml's conversion of the same values: quants, scales, sums. */
+    static void assertPreparedLikeReference(GgmlType t, QuantizedActivations a, int aOffset, ReferenceVecDot.Q8 ref, int n, String what) {
+        int bs = a.type.blockSize;
+        switch (a.type) {
+            case F32, F16, BF16 -> {
+                for (int i = 0; i < n; i++) assertSameBits(ref.values[i], a.values[aOffset + i], what + " value " + i);
+            }
+            case Q8_0, Q8_1 -> {
+                assertArrayEquals(ref.qs, Arrays.copyOfRange(a.qs, aOffset, aOffset + n), what + " quants");
+                for (int b = 0; b < n / bs; b++) {
+                    assertSameBits(Float.float16ToFloat(ref.d16[b]), a.d[aOffset / bs + b], what + " d of block " + b);
+                    if (a.type == VecDotType.Q8_1) assertSameBits(Float.float16ToFloat(ref.s16[b]), a.s[aOffset / bs + b], what + " s of block " + b);
+                }
+            }
+            case Q8_K -> {
+                assertArrayEquals(ref.qs, Arrays.copyOfRange(a.qs, aOffset, aOffset + n), what + " quants");
+                assertArrayEquals(ref.bsums, Arrays.copyOfRange(a.bsums, aOffset / 16, (aOffset + n) / 16), what + " bsums");
+                for (int b = 0; b < n / bs; b++) assertSameBits(ref.dK[b], a.d[aOffset / bs + b], what + " d of block " + b);
+            }
+        }
+    }
+
+    /** The dot equals ggml's generic one: bit for bit where the order is the same, else within 1e-5 of the summed |terms|. */
+    static void assertDotLikeReference(GgmlType t, float got, ReferenceVecDot.Dot ref, String what) {
+        if (sameOrderAsGeneric(t)) {
+            assertSameBits(ref.value(), got, what);
+        } else {
+            double err = Math.abs((double) got - ref.value());
+            if (!(err <= 1e-5 * ref.magnitude() + 1e-30)) {
+                fail(what + ": dot " + got + " vs reference " + ref.value() + " (error " + err + ", allowed " + 1e-5 * ref.magnitude() + ")");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void vecDotTypeIsGgmls(W w) {
+        assertEquals(expectedVecDotType(w.type), TypeKernel.of(w.type).vecDotType());
+    }
+
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void preparedActivationsEqualReferenceBitForBit(W w) {
+        GgmlType t = w.type;
+        TypeKernel k = TypeKernel.of(t);
+        Random r = new Random(3 + t.id());
+        int n = 12 * 256;
+        for (int rep = 0; rep < 20; rep++) {
+            float[] x = activations(n + 7, r);
+            QuantizedActivations a = k.prepare(x, 7, n, null);
+            float[] sub = Arrays.copyOfRange(x, 7, 7 + n);
+            assertPreparedLikeReference(t, a, 0, ReferenceVecDot.prepare(t, sub, n), n, t + " rep " + rep);
+        }
+    }
+
+    /** Values that land exactly halfway between two integers round to even, as {@code _MM_ROUND_NEAREST} and {@code nearest_int} do. */
+    @Test
+    void activationQuantizationRoundsTiesToEven() {
+        float[] x = new float[256];
+        // Q8_0/Q8_1: amax 127 gives multiplier 127/127 = 1 exactly; Q8_K: max -127 gives iscale -127/-127 = 1
+        x[0] = -127f;
+        float[] ties = {2.5f, 3.5f, -2.5f, -3.5f, 0.5f, -0.5f, 1.5f, 126.5f};
+        int[] even = {2, 4, -2, -4, 0, 0, 2, 126};
+        System.arraycopy(ties, 0, x, 1, ties.length);
+        for (VecDotType type : new VecDotType[] {VecDotType.Q8_0, VecDotType.Q8_1, VecDotType.Q8_K}) {
+            QuantizedActivations a = QuantizedActivations.prepare(type, x, 0, 256, null);
+            assertEquals(-127, a.qs[0], type + " max");
+            for (int i = 0; i < ties.length; i++) assertEquals(even[i], a.qs[1 + i], type + " rounds " + ties[i]);
+            assertEquals(1f, a.d[0], type + " d");
+        }
+        // and so does the reference transcription (C's roundf, which the portable _ref code uses, would give 3 for 2.5)
+        assertEquals(2, ReferenceVecDot.quantizeQ8x86(x, 256, false).qs[1]);
+        assertEquals(2, ReferenceVecDot.quantizeQ8K(x, 256).qs[1]);
+        // Q8_1's s is d * sum(qs) in f16: here 1 * (-127 + 2 + 4 - 2 - 4 + 0 + 0 + 2 + 126)
+        assertEquals(1f, QuantizedActivations.prepare(VecDotType.Q8_1, x, 0, 256, null).s[0]);
+    }
+
+    /** Float dots sum their lanes in lane order, whatever the JIT does with {@code reduceLanes}, so results do not change when code gets compiled. */
+    @Test
+    void floatLaneSumsAreInLaneOrder() {
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] v = new float[s.length()];
+        for (int i = 0; i < v.length; i++) v[i] = (i % 2 == 0 ? 1e8f : 3f) * (i % 4 < 2 ? 1 : -1);
+        float expected = v[0];
+        for (int i = 1; i < v.length; i++) expected += v[i];
+        for (int rep = 0; rep < 20_000; rep++) {
+            assertSameBits(expected, Vectors.sumLanes(jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), "lane sum, call " + rep);
+        }
+    }
+
+    @Test
+    void prepareReusesABufferOfTheRightTypeAndSize() {
+        float[] x = activations(512, new Random(1));
+        QuantizedActivations a = QuantizedActivations.prepare(VecDotType.Q8_0, x, 0, 512, null);
+        assertSame(a, QuantizedActivations.prepare(VecDotType.Q8_0, x, 0, 256, a));
+        assertEquals(256, a.n);
+        QuantizedActivations b = QuantizedActivations.prepare(VecDotType.Q8_0, x, 0, 512, a);
+        assertSame(a, b);
+        QuantizedActivations c = QuantizedActivations.prepare(VecDotType.Q8_K, x, 0, 512, a);
+        assertEquals(VecDotType.Q8_K, c.type);
+        assertThrows(IllegalArgumentException.class, () -> QuantizedActivations.prepare(VecDotType.Q8_0, x, 0, 48, null));
+        // a dot that reads the wrong type or past what was prepared fails instead of reading stale values
+        MemorySegment w = MemorySegment.ofArray(new byte[34 * 16]);
+        assertThrows(IllegalArgumentException.class, () -> TypeKernel.of(GgmlType.Q8_0).dot(w, 0, c, 0, 256));
+        QuantizedActivations small = QuantizedActivations.prepare(VecDotType.Q8_0, x, 0, 256, null);
+        assertThrows(IllegalArgumentException.class, () -> TypeKernel.of(GgmlType.Q8_0).dot(w, 0, small, 0, 512));
+    }
+
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void dotEqualsGenericReference(W w) {
+        GgmlType t = w.type;
+        TypeKernel k = TypeKernel.of(t);
+        Random r = new Random(11 + t.id());
+        int bs = Math.max(t.blockSize(), 32);
+        int[] blockCounts = {1, 2, 3, 8, 33};
+        for (int rep = 0; rep < 10; rep++) {
+            for (int blocks : blockCounts) {
+                int n = blocks * bs;
+                int wBlocks = n / t.blockSize();
+                byte[] bytes = weights(t, wBlocks + 3 * bs / t.blockSize(), r);
+                MemorySegment seg = MemorySegment.ofArray(bytes);
+                // two activation vectors one after the other, as matMul prepares them; use the second
+                float[] x = activations(2 * n, r);
+                QuantizedActivations a = k.prepare(x, 0, 2 * n, null);
+                float[] second = Arrays.copyOfRange(x, n, 2 * n);
+                ReferenceVecDot.Q8 ref = ReferenceVecDot.prepare(t, second, n);
+                assertPreparedLikeReference(t, a, n, ref, n, t + " second vector");
+                // weights from element 0, and from the fourth (super-)block on
+                for (long firstBlock : new long[] {0, 3}) {
+                    long first = firstBlock * bs;
+                    int from = (int) t.bytesFor(first);
+                    byte[] rowBytes = Arrays.copyOfRange(bytes, from, from + (int) t.bytesFor(n));
+                    float got = k.dot(seg, first, a, n, n);
+                    assertDotLikeReference(t, got, ReferenceVecDot.dot(t, rowBytes, ref, n), t + " rep " + rep + ", " + blocks + " blocks from element " + first);
+                }
+            }
+        }
+    }
+
+    /** Extreme activations: all values equal to the block's max (quants of 127 or -127) against weights at their extremes. */
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void dotOfExtremeQuantsMatchesReference(W w) {
+        GgmlType t = w.type;
+        TypeKernel k = TypeKernel.of(t);
+        int n = 512;
+        Random r = new Random(5);
+        for (float sign : new float[] {1f, -1f}) {
+            float[] x = new float[n];
+            Arrays.fill(x, 3f * sign);
+            for (int fill : new int[] {0x00, 0xFF, 0x80, 0x7F}) {
+                byte[] bytes = weights(t, n / t.blockSize(), r);
+                if (t.blockSize() > 1) {
+                    // every quant byte at its extreme, scales kept finite (randomBlocks set them)
+                    byte[] copy = bytes.clone();
+                    Arrays.fill(bytes, (byte) fill);
+                    for (int b = 0; b < n / t.blockSize(); b++) {
+                        for (int f : QuantKernelTest.halfFields(t)) {
+                            bytes[b * t.blockBytes() + f] = copy[b * t.blockBytes() + f];
+                            bytes[b * t.blockBytes() + f + 1] = copy[b * t.blockBytes() + f + 1];
+                        }
+                    }
+                }
+                QuantizedActivations a = k.prepare(x, 0, n, null);
+                ReferenceVecDot.Q8 ref = ReferenceVecDot.prepare(t, x, n);
+                assertDotLikeReference(t, k.dot(MemorySegment.ofArray(bytes), 0, a, 0, n), ReferenceVecDot.dot(t, bytes, ref, n),
+                        t + " fill 0x" + Integer.toHexString(fill) + " sign " + sign);
+            }
+        }
+    }
+
+    /**
+     * {@link WeightMatrix}: matVec equals the reference dot per row, and matMul gives every vector
+     * of a batch exactly the numbers matVec gives it alone (prefill and decode agree).
+     */
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void weightMatrixMatVecAndMatMulAgreeBitForBit(W w) {
+        GgmlType t = w.type;
+        Random r = new Random(42 + t.id());
+        int rows = 37;
+        for (int cols : t.blockSize() == 1 ? new int[] {512, 100} : new int[] {512}) matVecAndMatMulAgree(t, rows, cols, r);
+    }
+
+    private static void matVecAndMatMulAgree(GgmlType t, int rows, int cols, Random r) {
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            byte[] all = seg.toArray(ValueLayout.JAVA_BYTE);
+            WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
+            int batch = 3;
+            float[] x = activations(batch * cols, r);
+            float[] out = new float[batch * rows];
+            m.matMul(x, batch, out);
+            int rowBytes = (int) t.bytesFor(cols);
+            for (int b = 0; b < batch; b++) {
+                float[] xb = Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
+                float[] one = new float[rows];
+                m.matVec(xb, one);
+                ReferenceVecDot.Q8 ref = ReferenceVecDot.prepare(t, xb, cols);
+                for (int row = 0; row < rows; row++) {
+                    assertSameBits(one[row], out[b * rows + row], t + " matMul vector " + b + " row " + row + " vs matVec");
+                    byte[] wr = Arrays.copyOfRange(all, row * rowBytes, (row + 1) * rowBytes);
+                    assertDotLikeReference(t, one[row], ReferenceVecDot.dot(t, wr, ref, cols), t + " matVec vector " + b + " row " + row);
+                }
+            }
+        }
+    }
+}
