@@ -60,12 +60,21 @@ def eval_example(rng, tok, split):
             return prompt, f[2], p_ids, a_ids
 
 
-def train_example(rng, tok, progress, context):
-    """Token ids and per-token loss weights (for the token each position predicts)."""
-    short = rng.random() < (0.6 if progress < 0.3 else 0.2)
+SHORT_PHASE = 0.35   # fraction of training spent on short documents only
+
+
+def short_batch_probability(progress):
+    """Short documents first (the copy mechanism forms much sooner with few facts and little
+    filler), then mostly full-length documents."""
+    return 1.0 if progress < SHORT_PHASE else 0.25
+
+
+def train_example(rng, tok, short, context):
+    """Token ids and per-token loss weights: the document, then a question/answer block for as
+    many of its facts as fit the window (answer tokens, newline and EOS weighted ANSWER_WEIGHT)."""
     while True:
         if short:
-            doc, facts = data.make_document(rng, "train", rng.randint(2, 5), tok.count, rng.randint(30, 120))
+            doc, facts = data.make_document(rng, "train", rng.randint(2, 4), tok.count, rng.randint(30, 90))
         else:
             doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count, rng.randint(118, 212))
         ids = tok.encode(doc, bos=True)
@@ -88,7 +97,12 @@ def train_example(rng, tok, progress, context):
 
 
 def batch(rng, tok, n, progress, context):
-    exs = [train_example(rng, tok, progress, context) for _ in range(n)]
+    """One batch, all short or all full-length documents (so short batches are cheap); short
+    batches hold a third more sequences."""
+    short = rng.random() < short_batch_probability(progress)
+    if short:
+        n = n * 4 // 3
+    exs = [train_example(rng, tok, short, context) for _ in range(n)]
     T = max(len(ids) for ids, _ in exs)
     x = torch.full((n, T - 1), tok.eos, dtype=torch.long)
     y = torch.full((n, T - 1), tok.eos, dtype=torch.long)
@@ -124,7 +138,10 @@ def teacher_forced_correct(model, examples, eos, bs=32):
 
 
 @torch.no_grad()
-def greedy(model, ids, eos, max_new=16, context=256):
+def greedy(model, ids, eos, max_new=16, context=256, stop_at_newline=None):
+    """Greedy continuation (no KV cache): stops after EOS, after max_new tokens, or, when
+    stop_at_newline is a tokenizer, after the first token whose text holds a newline (enough to
+    read the answer)."""
     ids = list(ids)
     gen = []
     for _ in range(max_new):
@@ -132,7 +149,7 @@ def greedy(model, ids, eos, max_new=16, context=256):
             break
         nxt = int(model(torch.tensor([ids]))[0, -1].argmax())
         gen.append(nxt)
-        if nxt == eos:
+        if nxt == eos or (stop_at_newline is not None and "\n" in stop_at_newline.decode([nxt])):
             break
         ids.append(nxt)
     return gen
@@ -226,7 +243,7 @@ def main():
     ap.add_argument("--time-budget", type=float, default=0, help="minutes of training (schedule by elapsed time)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--warmup", type=int, default=80)
+    ap.add_argument("--warmup", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
@@ -237,6 +254,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export-only", action="store_true", help="skip training; finish from the last checkpoint")
     ap.add_argument("--eval-n", type=int, default=500, help="held-out questions for the final accuracy")
+    ap.add_argument("--runtime-questions", type=int, default=100, help="held-out questions saved for the runtime's measurement")
     ap.add_argument("--eval-train-n", type=int, default=200, help="training-split questions for the final accuracy")
     args = ap.parse_args()
     if not args.steps and not args.time_budget and not args.export_only:
@@ -355,7 +373,7 @@ def finish(model, tok, cfg, state, args):
             if tf:
                 good = True
             else:  # greedy may still spell the answer with other tokens; decode it for real
-                good = answer_of(tok, greedy(model, e[2], tok.eos)) == e[1]
+                good = answer_of(tok, greedy(model, e[2], tok.eos, stop_at_newline=tok)) == e[1]
             correct += good
             records.append(good)
         results[split] = {"n": n, "exact_match": correct / n}
@@ -364,14 +382,14 @@ def finish(model, tok, cfg, state, args):
             heldout = (exs, records)
     summary["accuracy_torch"] = results
 
-    # 100 held-out questions with torch's greedy answers, for measuring the runtime.
+    # Held-out questions with torch's greedy answers (up to the newline), for measuring the runtime.
     exs, _ = heldout
     qpath = os.path.join(HERE, "heldout-questions.jsonl")
     with open(qpath, "w") as f:
-        for e in exs[:100]:
-            gen = greedy(model, e[2], tok.eos)
+        for e in exs[:args.runtime_questions]:
+            gen = greedy(model, e[2], tok.eos, stop_at_newline=tok)
             f.write(json.dumps({"prompt": e[0], "answer": e[1], "torch_greedy": answer_of(tok, gen),
-                                "torch_greedy_ids": gen}) + "\n")
+                                "torch_greedy_ids": gen, "eos": tok.eos}) + "\n")
 
     # Reference logits for the runtime's test.
     prompts = [
