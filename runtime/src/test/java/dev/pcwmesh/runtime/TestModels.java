@@ -21,6 +21,16 @@ public final class TestModels {
         return p;
     }
 
+    /**
+     * A file the repository itself ships (for example {@code models/pcw-demo.gguf}), relative to
+     * the repository root. It is part of the checkout, so a missing file fails the test; it never skips.
+     */
+    public static Path inRepository(String relative) {
+        Path p = repositoryRoot().resolve(relative);
+        if (!Files.exists(p)) throw new AssertionError("file missing from the repository: " + p);
+        return p;
+    }
+
     /** {@code ../shared/models} relative to the repository root (it may not exist). */
     public static Path sharedModels() {
         return repositoryRoot().resolveSibling("shared").resolve("models");
