@@ -29,8 +29,12 @@ import java.util.concurrent.Callable;
         description = "Encode a document as parallel context windows and generate under the plan.")
 public final class DemoCommand implements Callable<Integer> {
 
-    /** Where the demo looks for a model when --model is not given, in order. */
-    static final List<Path> DEFAULT_MODELS = List.of(Path.of("models/pcw-demo.gguf"), Path.of("../shared/models/stories260K.gguf"));
+    /**
+     * Where the demo looks for a model when --model is not given, in order. stories260K comes
+     * first while it is at hand because it writes coherent text; the project's own demo model
+     * (models/README.md) does not yet answer questions, but it is always there.
+     */
+    static final List<Path> DEFAULT_MODELS = List.of(Path.of("../shared/models/stories260K.gguf"), Path.of("models/pcw-demo.gguf"));
 
     static final String[] DOCUMENT = {
             "Once upon a time, there was a little dog named Max. Max liked to run in the big green park. One day he found a red ball under a tree.",
@@ -38,7 +42,7 @@ public final class DemoCommand implements Callable<Integer> {
             "Tom and Sue baked a cake for their grandma. They put sugar and eggs in a bowl. The cake was sweet and grandma was very happy.",
     };
 
-    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model (default: the first of " + "models/pcw-demo.gguf, ../shared/models/stories260K.gguf that exists)")
+    @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model (default: the first of ../shared/models/stories260K.gguf, models/pcw-demo.gguf that exists)")
     Path model;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
@@ -55,8 +59,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Path file = model != null ? model : DEFAULT_MODELS.stream().filter(Files::exists).findFirst().orElseThrow(() ->
-                new IllegalStateException("no demo model found (looked for " + DEFAULT_MODELS + "); pass --model FILE with any GGUF model"));
+        // Default models are named relative to the repository (the ./pcw launcher says where it is).
+        Path home = Path.of(System.getProperty("pcw.home", "."));
+        List<Path> candidates = DEFAULT_MODELS.stream().map(home::resolve).map(Path::normalize).toList();
+        Path file = model != null ? model : candidates.stream().filter(Files::exists).findFirst().orElseThrow(() ->
+                new IllegalStateException("no demo model found (looked for " + candidates + "); pass --model FILE with any GGUF model"));
         if (threads != null) Parallel.setThreads(threads);
         try (Model m = Model.load(file)) {
             Tokenizer tok = m.tokenizer();
