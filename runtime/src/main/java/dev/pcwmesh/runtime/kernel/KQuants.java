@@ -46,6 +46,50 @@ final class KQuants {
     }
 
     /**
+     * The part of ggml's {@code quantize_row_q4_K_ref} and {@code quantize_row_q5_K_ref} that the
+     * two share: per sub-block of 32 a scale and a min by {@code make_qkx2_quants} (weights
+     * {@code sqrt(mean x^2) + |x|}), both rounded to 6 bits against the block's largest, packed
+     * with the f16 super-block scales at {@code off}, and the quants {@code 0..nmax} recomputed
+     * against the rounded scales into {@code lq[0..256)}. Packing the quants is the caller's.
+     */
+    static void quantizeScalesAndMins(float[] src, int xs, int nmax, float rmin, float rdelta, int nstep,
+                                      MemorySegment dst, long off, int[] lq) {
+        float[] weights = new float[32], mins = new float[8], scales = new float[8], theMin = new float[1];
+        int[] laux = new int[32], ls = new int[8], lm = new int[8];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) sumX2 += src[xs + 32 * j + l] * src[xs + 32 * j + l];
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(src[xs + 32 * j + l]);
+            scales[j] = makeQkx2Quants(32, nmax, src, xs + 32 * j, weights, lq, 32 * j, theMin, laux, rmin, rdelta, nstep, false);
+            mins[j] = theMin[0];
+            if (scales[j] > maxScale) maxScale = scales[j];
+            if (mins[j] > maxMin) maxMin = mins[j];
+        }
+        float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+        float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+        for (int j = 0; j < 8; j++) {
+            ls[j] = Math.min(63, Lanes.nearestInt(invScale * scales[j]) & 0xFF);
+            lm[j] = Math.min(63, Lanes.nearestInt(invMin * mins[j]) & 0xFF);
+        }
+        packScales(dst, off + 4, ls, lm);
+        Lanes.putHalf(dst, off, maxScale / 63f);
+        Lanes.putHalf(dst, off + 2, maxMin / 63f);
+        float dd = Lanes.half(dst, off);
+        float dm = Lanes.half(dst, off + 2);
+        for (int j = 0; j < 8; j++) {
+            float d = dd * scale(dst, off + 4, j);
+            if (d == 0f) continue;
+            float m = dm * min(dst, off + 4, j);
+            for (int ii = 0; ii < 32; ii++) {
+                int l = Lanes.nearestInt((src[xs + 32 * j + ii] + m) / d);
+                lq[32 * j + ii] = Math.max(0, Math.min(nmax, l));
+            }
+        }
+    }
+
+    /**
      * ggml's {@code make_qkx2_quants}: levels {@code L[0..n)} in {@code [0, nmax]} and the
      * returned scale and {@code theMin[0]} such that {@code x ~ scale * L - theMin}, searched
      * over {@code nstep + 1} candidate scales to minimise the weighted error.

@@ -101,47 +101,10 @@ final class Q4_KKernel implements TypeKernel {
         Lanes.checkBlocks(first, n, QK_K);
         long base = first / QK_K * BYTES;
         int[] lq = new int[QK_K];
-        int[] laux = new int[32];
-        float[] weights = new float[32];
-        float[] mins = new float[8];
-        float[] scales = new float[8];
-        float[] theMin = new float[1];
-        int[] ls = new int[8];
-        int[] lm = new int[8];
         for (int b = 0; b < n / QK_K; b++) {
             int xs = srcOffset + b * QK_K;
             long off = base + (long) b * BYTES;
-            float maxScale = 0, maxMin = 0;
-            for (int j = 0; j < 8; j++) {
-                float sumX2 = 0;
-                for (int l = 0; l < 32; l++) sumX2 += src[xs + 32 * j + l] * src[xs + 32 * j + l];
-                float avX = (float) Math.sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(src[xs + 32 * j + l]);
-                scales[j] = KQuants.makeQkx2Quants(32, 15, src, xs + 32 * j, weights, lq, 32 * j, theMin, laux, -1f, 0.1f, 20, false);
-                mins[j] = theMin[0];
-                if (scales[j] > maxScale) maxScale = scales[j];
-                if (mins[j] > maxMin) maxMin = mins[j];
-            }
-            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
-            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-            for (int j = 0; j < 8; j++) {
-                ls[j] = Math.min(63, Lanes.nearestInt(invScale * scales[j]) & 0xFF);
-                lm[j] = Math.min(63, Lanes.nearestInt(invMin * mins[j]) & 0xFF);
-            }
-            KQuants.packScales(dst, off + 4, ls, lm);
-            Lanes.putHalf(dst, off, maxScale / 63f);
-            Lanes.putHalf(dst, off + 2, maxMin / 63f);
-            float dd = Lanes.half(dst, off);
-            float dm = Lanes.half(dst, off + 2);
-            for (int j = 0; j < 8; j++) {
-                float d = dd * KQuants.scale(dst, off + 4, j);
-                if (d == 0f) continue;
-                float m = dm * KQuants.min(dst, off + 4, j);
-                for (int ii = 0; ii < 32; ii++) {
-                    int l = Lanes.nearestInt((src[xs + 32 * j + ii] + m) / d);
-                    lq[32 * j + ii] = Math.max(0, Math.min(15, l));
-                }
-            }
+            KQuants.quantizeScalesAndMins(src, xs, 15, -1f, 0.1f, 20, dst, off, lq);
             for (int j = 0; j < QK_K; j += 64) {
                 for (int l = 0; l < 32; l++) {
                     dst.set(ValueLayout.JAVA_BYTE, off + 16 + j / 2 + l, (byte) (lq[j + l] | (lq[j + l + 32] << 4)));
