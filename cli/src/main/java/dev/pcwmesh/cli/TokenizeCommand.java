@@ -1,6 +1,7 @@
 package dev.pcwmesh.cli;
 
-import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.runtime.gguf.GgufFile;
+import dev.pcwmesh.runtime.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -32,11 +33,13 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (Model model = modelOptions.load()) {
-            int[] ids = model.tokenizer().encode(text, !noSpecial, !noParseSpecial);
+        // Only the vocabulary is read, so vocabulary-only GGUF files work too.
+        try (GgufFile file = GgufFile.open(modelOptions.model)) {
+            Tokenizer tokenizer = Tokenizer.fromGguf(file);
+            int[] ids = tokenizer.encode(text, !noSpecial, !noParseSpecial);
             out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
             if (pieces) {
-                for (int id : ids) out.println(id + "\t" + model.tokenizer().piece(id));
+                for (int id : ids) out.println(id + "\t" + tokenizer.piece(id));
             }
         }
         out.flush();

@@ -28,6 +28,14 @@ class ModelCommandsTest {
     }
 
     @Test
+    void tokenizeWorksOnVocabularyOnlyFiles() {
+        // ggml-vocab-gpt-2.gguf carries a tokenizer and no weights; "Hello world" is 15496 995 in GPT-2.
+        CliRun r = CliRun.run("tokenize", "--model", TestModels.shared("ggml-vocab/ggml-vocab-gpt-2.gguf").toString(), "--text", "Hello world", "--no-special");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("15496 995", r.out().strip());
+    }
+
+    @Test
     void greedyGenerateGivesTheReferenceTextAndIds() {
         CliRun r = CliRun.run("generate", "--model", TestModels.shared(Stories260K.FILE).toString(), "--prompt", Stories260K.PROMPT_TEXT,
                 "--temperature", "0", "--max-tokens", "64", "--ids");
