@@ -45,8 +45,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model (default: the first of ../shared/models/stories260K.gguf, models/pcw-demo.gguf that exists)")
     Path model;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
+    @picocli.CommandLine.Mixin ThreadOptions threads;
 
     @Option(names = {"-p", "--prompt"}, defaultValue = "One day,", paramLabel = "TEXT", description = "what follows the windows (default: ${DEFAULT-VALUE})")
     String prompt;
@@ -64,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<Path> candidates = DEFAULT_MODELS.stream().map(home::resolve).map(Path::normalize).toList();
         Path file = model != null ? model : candidates.stream().filter(Files::exists).findFirst().orElseThrow(() ->
                 new IllegalStateException("no demo model found (looked for " + candidates + "); pass --model FILE with any GGUF model"));
-        if (threads != null) Parallel.setThreads(threads);
+        threads.apply();
         try (Model m = Model.load(file)) {
             Tokenizer tok = m.tokenizer();
             out.printf("model %s (%s, %d layers, trained window %d tokens), %d threads%n", m.name(), file, m.config().layers(),

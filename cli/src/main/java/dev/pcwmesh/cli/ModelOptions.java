@@ -1,7 +1,7 @@
 package dev.pcwmesh.cli;
 
-import dev.pcwmesh.runtime.kernel.Parallel;
 import dev.pcwmesh.runtime.model.Model;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -11,12 +11,11 @@ public final class ModelOptions {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "GGUF model file")
     Path model;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
+    @Mixin ThreadOptions threads;
 
     /** Applies the thread count and loads the model. */
     public Model load() {
-        if (threads != null) Parallel.setThreads(threads);
+        threads.apply();
         return Model.load(model);
     }
 }

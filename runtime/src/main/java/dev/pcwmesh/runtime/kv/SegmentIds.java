@@ -28,7 +28,8 @@ public final class SegmentIds {
         sha.update(b);
     }
 
-    static MessageDigest sha256() {
+    /** A fresh SHA-256 digest (every JDK has one). */
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

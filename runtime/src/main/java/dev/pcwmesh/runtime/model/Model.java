@@ -2,13 +2,13 @@ package dev.pcwmesh.runtime.model;
 
 import dev.pcwmesh.runtime.gguf.GgufFile;
 import dev.pcwmesh.runtime.gguf.GgufTensor;
+import dev.pcwmesh.runtime.kv.SegmentIds;
 import dev.pcwmesh.runtime.tokenizer.Tokenizer;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -58,12 +58,7 @@ public final class Model implements AutoCloseable {
     }
 
     private static String fingerprint(GgufFile file) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest sha = SegmentIds.sha256();
         MemorySegment seg = file.segment();
         sha.update(seg.asSlice(0, file.dataOffset()).toArray(ValueLayout.JAVA_BYTE));
         for (GgufTensor t : file.tensors().values()) {
