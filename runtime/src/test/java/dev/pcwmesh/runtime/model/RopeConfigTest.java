@@ -23,6 +23,11 @@ class RopeConfigTest {
 
     /** stories260K rewritten with extra metadata. */
     Path variant(String name, Consumer<GgufWriter> extra) {
+        return variant(dir, name, extra);
+    }
+
+    /** stories260K rewritten into {@code dir} with extra metadata. */
+    static Path variant(Path dir, String name, Consumer<GgufWriter> extra) {
         Path out = dir.resolve(name + ".gguf");
         try (GgufFile src = GgufFile.open(TestModels.shared(Stories260K.FILE))) {
             GgufWriter w = new GgufWriter().putAll(src.metadata());
@@ -36,7 +41,7 @@ class RopeConfigTest {
     @Test
     void linearScalingIsRead() {
         try (Model m = Model.load(variant("linear", w -> w.putString("llama.rope.scaling.type", "linear").putFloat32("llama.rope.scaling.factor", 4f)))) {
-            assertEquals(4f, m.config().rope().linearScale());
+            assertEquals(new RopeScaling.Linear(4f), m.config().rope().scaling());
             assertEquals(10000f, m.config().rope().base());
         }
     }
@@ -51,9 +56,9 @@ class RopeConfigTest {
 
     @Test
     void anUnsupportedScalingIsAClearError() {
-        Path yarn = variant("yarn", w -> w.putString("llama.rope.scaling.type", "yarn").putFloat32("llama.rope.scaling.factor", 4f));
-        GgufException e = assertThrows(GgufException.class, () -> Model.load(yarn));
-        assertTrue(e.getMessage().contains("'yarn'") && e.getMessage().contains("not supported"), e.getMessage());
+        Path longrope = variant("longrope", w -> w.putString("llama.rope.scaling.type", "longrope").putFloat32("llama.rope.scaling.factor", 4f));
+        GgufException e = assertThrows(GgufException.class, () -> Model.load(longrope));
+        assertTrue(e.getMessage().contains("'longrope'") && e.getMessage().contains("not supported"), e.getMessage());
     }
 
     @Test
