@@ -2,6 +2,7 @@ package dev.pcwmesh.runtime.generate;
 
 import dev.pcwmesh.runtime.context.ContextPlan;
 import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.model.Attention;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.ModelConfig;
 import dev.pcwmesh.runtime.model.Transformer;
@@ -25,7 +26,7 @@ public final class Generator {
 
     /** Plain generation: the prompt alone from position 0. */
     public GenerationResult generate(int[] prompt, SamplingParams params, TokenListener listener) {
-        return generate(ContextPlan.empty(0), prompt, params, listener);
+        return generate(ContextPlan.empty(model, 0), prompt, params, listener);
     }
 
     public GenerationResult generate(ContextPlan plan, int[] prompt, SamplingParams params, TokenListener listener) {
@@ -33,7 +34,8 @@ public final class Generator {
         ModelConfig c = model.config();
         long start = System.nanoTime();
         Transformer transformer = new Transformer(model);
-        KvCache live = new KvCache(c.layers(), c.kvDim(), prompt.length + params.maxTokens(), false);
+        KvCache live = new KvCache(c.layers(), c.kvDim(), prompt.length + params.maxTokens(), plan.needsRawKeys());
+        Attention attention = plan.attention();
         Sampler sampler = new Sampler(params, c.vocabSize());
         for (int t : prompt) sampler.accept(t);
         float[] logits = new float[c.vocabSize()];
@@ -42,7 +44,7 @@ public final class Generator {
         int position = plan.nextPosition();
         int[] positions = new int[prompt.length];
         for (int i = 0; i < prompt.length; i++) positions[i] = position++;
-        transformer.forward(prompt, positions, plan.blocks(), live, prompt.length - 1, keep);
+        transformer.forward(prompt, positions, attention, live, prompt.length - 1, keep);
 
         StreamingDecoder decoder = new StreamingDecoder(tokenizer);
         StopStrings stops = new StopStrings(params.stopStrings());
@@ -70,7 +72,7 @@ public final class Generator {
             if (count == params.maxTokens()) break;
             one[0] = token;
             onePosition[0] = position++;
-            transformer.forward(one, onePosition, plan.blocks(), live, 0, keep);
+            transformer.forward(one, onePosition, attention, live, 0, keep);
         }
         if (!stops.stopped()) {
             String rest = stops.push(decoder.flush()) + stops.finish();

@@ -2,6 +2,7 @@ package dev.pcwmesh.runtime.generate;
 
 import dev.pcwmesh.runtime.context.ContextPlan;
 import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.model.Attention;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.Transformer;
 
@@ -54,6 +55,7 @@ public final class Perplexity {
         int[] positions = new int[ctx];
         for (int i = 0; i < ctx; i++) positions[i] = i;
         int first = ctx / 2;
+        Attention attention = ContextPlan.empty(model, 0).attention();
         double nll = 0;
         int scored = 0;
         double[] running = new double[chunks];
@@ -64,7 +66,7 @@ public final class Perplexity {
             double[] chunkNll = new double[1];
             int[] chunkCount = new int[1];
             // Row j predicts token j+1; rows first .. ctx-2 are scored.
-            transformer.forward(chunk, positions, ContextPlan.empty(0).blocks(), cache, first, (row, logits) -> {
+            transformer.forward(chunk, positions, attention, cache, first, (row, logits) -> {
                 if (row >= ctx - 1) return;
                 chunkNll[0] -= logSoftmaxAt(logits, chunk[row + 1]);
                 chunkCount[0]++;

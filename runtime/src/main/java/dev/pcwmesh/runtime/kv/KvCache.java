@@ -8,7 +8,8 @@ import java.util.Arrays;
  * {@link #commit commits} them, so tokens of the batch see earlier ones causally.
  *
  * <p>When {@code keepRawKeys} is set, the keys before rotation are kept too: that is what a
- * {@link KvSegment} stores, so that it can later be placed at any position.
+ * {@link KvSegment} stores, so that it can later be placed at any position, and what ReRoPE
+ * rotates a second time for its clipped distances (kept in {@link #farKeys}).
  */
 public final class KvCache implements KvView {
     private final int layers;
@@ -17,6 +18,8 @@ public final class KvCache implements KvView {
     private float[][] keys;
     private float[][] values;
     private float[][] rawKeys;
+    private final float[][] farKeys;
+    private int[] positions = new int[0];
     private int capacity;
     private int length;
 
@@ -27,6 +30,7 @@ public final class KvCache implements KvView {
         this.keys = new float[layers][];
         this.values = new float[layers][];
         this.rawKeys = keepRawKeys ? new float[layers][] : null;
+        this.farKeys = keepRawKeys ? new float[layers][] : null;
         this.capacity = 0;
         ensureCapacity(Math.max(1, capacity));
     }
@@ -38,8 +42,12 @@ public final class KvCache implements KvView {
         for (int l = 0; l < layers; l++) {
             keys[l] = grow(keys[l], newCapacity);
             values[l] = grow(values[l], newCapacity);
-            if (keepRawKeys) rawKeys[l] = grow(rawKeys[l], newCapacity);
+            if (keepRawKeys) {
+                rawKeys[l] = grow(rawKeys[l], newCapacity);
+                if (farKeys[l] != null) farKeys[l] = grow(farKeys[l], newCapacity);
+            }
         }
+        positions = Arrays.copyOf(positions, newCapacity);
         capacity = newCapacity;
     }
 
@@ -55,6 +63,22 @@ public final class KvCache implements KvView {
 
     /** Keys before rotation of a layer (only when {@code keepRawKeys}). */
     public float[] rawKeys(int layer) { return rawKeys[layer]; }
+
+    /**
+     * A second rotation of the raw keys, for ReRoPE's scores beyond its window (allocated on
+     * first use; only when {@code keepRawKeys}).
+     */
+    public float[] farKeys(int layer) {
+        if (!keepRawKeys) throw new IllegalStateException("this cache keeps no raw keys, so it has no far keys");
+        if (farKeys[layer] == null) farKeys[layer] = new float[capacity * kvDim];
+        return farKeys[layer];
+    }
+
+    /** The position row {@code row} was processed at. */
+    public int position(int row) { return positions[row]; }
+
+    /** Records the position of a row being written (before {@link #commit}). */
+    public void setPosition(int row, int position) { positions[row] = position; }
 
     public int kvDim() { return kvDim; }
     public int layers() { return layers; }

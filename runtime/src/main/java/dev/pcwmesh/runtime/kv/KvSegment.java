@@ -1,6 +1,9 @@
 package dev.pcwmesh.runtime.kv;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -53,6 +56,28 @@ public record KvSegment(
 
     /** Position after the last token. */
     public int endPosition() { return positions.length == 0 ? 0 : positions[positions.length - 1] + 1; }
+
+    /**
+     * Tokens {@code from} (inclusive) to {@code to} (exclusive) as a segment of their own, with
+     * their keys and values as encoded (a Λ-shaped window keeps a segment's first and last
+     * tokens and drops the middle). Its id derives from this one's and the range.
+     */
+    public KvSegment slice(int from, int to) {
+        if (from < 0 || to > length() || from >= to) {
+            throw new IllegalArgumentException("cannot slice [" + from + ", " + to + ") from a segment of " + length() + " tokens");
+        }
+        if (from == 0 && to == length()) return this;
+        float[][] k = new float[keys.length][];
+        float[][] v = new float[values.length][];
+        for (int l = 0; l < keys.length; l++) {
+            k[l] = Arrays.copyOfRange(keys[l], from * kvDim, to * kvDim);
+            v[l] = Arrays.copyOfRange(values[l], from * kvDim, to * kvDim);
+        }
+        MessageDigest sha = SegmentIds.sha256();
+        sha.update((id + "[" + from + "," + to + ")").getBytes(StandardCharsets.UTF_8));
+        return new KvSegment(HexFormat.of().formatHex(sha.digest()), modelFingerprint, ropeSettings, prefixId, kvDim,
+                Arrays.copyOfRange(tokens, from, to), Arrays.copyOfRange(positions, from, to), k, v);
+    }
 
     /** Bytes the keys and values take in memory. */
     public long byteSize() { return 2L * keys.length * tokens.length * kvDim * Float.BYTES; }

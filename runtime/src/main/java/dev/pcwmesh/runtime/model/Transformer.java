@@ -1,23 +1,18 @@
 package dev.pcwmesh.runtime.model;
 
-import dev.pcwmesh.runtime.kernel.Parallel;
 import dev.pcwmesh.runtime.kernel.RmsNorm;
-import dev.pcwmesh.runtime.kernel.Softmax;
 import dev.pcwmesh.runtime.kernel.SwiGlu;
 import dev.pcwmesh.runtime.kernel.Vectors;
 import dev.pcwmesh.runtime.kv.KvCache;
-import dev.pcwmesh.runtime.kv.KvView;
-
-import java.util.List;
 
 /**
- * The forward pass. A batch of tokens, each at its own position, runs through every layer; each
- * token attends to the tokens of the {@code context} blocks (keys already rotated to where a plan
- * placed them) and causally to the rows of the {@code live} cache, which the batch extends.
+ * The forward pass. A batch of tokens, each at its own position, runs through every layer and
+ * extends the {@code live} cache; what each token attends to (segments a plan placed, and the
+ * live rows causally) and how is the {@link Attention}'s business.
  *
- * <p>That one primitive serves plain generation (no context), encoding a window after a shared
- * prefix (the prefix is the context, the window is live and keeps its raw keys) and answering
- * under a plan (the plan's segments are the context, the question and answer are live).
+ * <p>That one primitive serves plain generation (an empty plan), encoding a window after a shared
+ * prefix (the prefix is the plan, the window is live and keeps its raw keys) and answering under a
+ * plan (the plan's segments are the context, the question and answer are live).
  *
  * <p>An instance owns scratch buffers sized for the largest batch it has seen; decoding one
  * token at a time reuses them without allocating. Not thread-safe: one instance per session.
@@ -38,9 +33,10 @@ public final class Transformer {
     private final int maxBatch;
 
     private int batchCapacity;
-    private float[] x, xb, q, k, v, att, hb, hb2;
+    private float[] x, xb, q, rawQ, k, v, att, hb, hb2;
     private final float[] logits;
-    private final ThreadLocal<float[]> scores = ThreadLocal.withInitial(() -> new float[256]);
+    /** While {@link #embed} runs: the sum of the final normalised hidden states. */
+    private float[] pooled;
 
     public Transformer(Model model) {
         this(model, DEFAULT_BATCH);
@@ -62,6 +58,7 @@ public final class Transformer {
         x = new float[n * c.dim()];
         xb = new float[n * c.dim()];
         q = new float[n * c.qDim()];
+        rawQ = new float[n * c.qDim()];
         k = new float[n * c.kvDim()];
         v = new float[n * c.kvDim()];
         att = new float[n * c.qDim()];
@@ -70,26 +67,48 @@ public final class Transformer {
     }
 
     /**
-     * Runs {@code tokens} at {@code positions} and appends them to {@code live}. Logits of rows
-     * {@code logitsFrom} and later (indices into {@code tokens}) go to {@code sink}; pass
-     * {@code tokens.length} for none.
+     * Runs {@code tokens} at {@code positions} under {@code attention} and appends them to
+     * {@code live}. Logits of rows {@code logitsFrom} and later (indices into {@code tokens}) go
+     * to {@code sink}; pass {@code tokens.length} for none.
      */
-    public void forward(int[] tokens, int[] positions, List<? extends KvView> context, KvCache live, int logitsFrom, LogitsSink sink) {
+    public void forward(int[] tokens, int[] positions, Attention attention, KvCache live, int logitsFrom, LogitsSink sink) {
         if (tokens.length != positions.length) throw new IllegalArgumentException("tokens and positions differ in length");
         live.ensureCapacity(live.length() + tokens.length);
         for (int start = 0; start < tokens.length; start += maxBatch) {
             int n = Math.min(maxBatch, tokens.length - start);
-            batch(tokens, positions, start, n, context, live, logitsFrom, sink);
+            batch(tokens, positions, start, n, attention, live, logitsFrom, sink);
         }
     }
 
-    private void batch(int[] tokens, int[] positions, int start, int n, List<? extends KvView> context, KvCache live,
+    /**
+     * A text embedding: the mean of the final normalised hidden states of {@code tokens} processed
+     * causally from position 0 under {@code attention} (an empty plan). Used to rank windows by
+     * cosine similarity to a question.
+     */
+    public float[] embed(int[] tokens, Attention attention) {
+        if (tokens.length == 0) throw new IllegalArgumentException("nothing to embed: no tokens");
+        int[] positions = new int[tokens.length];
+        for (int i = 0; i < positions.length; i++) positions[i] = i;
+        pooled = new float[c.dim()];
+        try {
+            forward(tokens, positions, attention, new KvCache(c.layers(), c.kvDim(), tokens.length, false), tokens.length, (row, l) -> { });
+            float[] mean = pooled;
+            Vectors.scale(mean, 0, mean.length, 1f / tokens.length);
+            return mean;
+        } finally {
+            pooled = null;
+        }
+    }
+
+    private void batch(int[] tokens, int[] positions, int start, int n, Attention attention, KvCache live,
                        int logitsFrom, LogitsSink sink) {
         ensureBatch(n);
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
         Weights w = model.weights();
-        Rope rope = model.rope();
+        Rope rope = attention.rope();
+        boolean keepRawQ = attention.needsRawQueries();
         int base = live.length();
+        for (int t = 0; t < n; t++) live.setPosition(base + t, positions[start + t]);
 
         for (int t = 0; t < n; t++) {
             int id = tokens[start + t];
@@ -113,12 +132,13 @@ public final class Transformer {
                 }
                 int row = (base + t) * kvDim;
                 if (live.keepsRawKeys()) System.arraycopy(k, t * kvDim, live.rawKeys(l), row, kvDim);
+                if (keepRawQ) System.arraycopy(q, t * qDim, rawQ, t * qDim, qDim);
                 rope.rotate(q, t * qDim, c.heads(), headDim, positions[start + t]);
                 rope.rotate(k, t * kvDim, c.kvHeads(), headDim, positions[start + t]);
                 System.arraycopy(k, t * kvDim, live.keys(l), row, kvDim);
                 System.arraycopy(v, t * kvDim, live.values(l), row, kvDim);
             }
-            attention(l, n, base, context, live);
+            attention.attend(l, positions, start, n, q, rawQ, live, att);
             lw.wo().matMul(att, n, xb);
             Vectors.add(xb, 0, x, 0, n * dim);
 
@@ -131,53 +151,17 @@ public final class Transformer {
         }
         live.commit(n);
 
+        if (pooled != null) {
+            for (int t = 0; t < n; t++) {
+                RmsNorm.apply(x, t * dim, w.outputNorm(), c.normEps(), xb, 0, dim);
+                Vectors.add(xb, 0, pooled, 0, dim);
+            }
+        }
+
         for (int t = Math.max(0, logitsFrom - start); t < n; t++) {
             RmsNorm.apply(x, t * dim, w.outputNorm(), c.normEps(), xb, 0, dim);
             w.output().matVec(xb, logits);
             sink.accept(start + t, logits);
         }
-    }
-
-    /**
-     * Multi-head attention of the batch's queries over the context blocks and the live cache;
-     * query head {@code h} reads key/value head {@code h / groupSize}.
-     */
-    private void attention(int layer, int n, int base, List<? extends KvView> context, KvCache live) {
-        int qDim = c.qDim(), kvDim = c.kvDim(), headDim = c.headDim(), heads = c.heads(), group = c.groupSize();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int contextLength = 0;
-        for (KvView b : context) contextLength += b.length();
-        int maxKeys = contextLength + base + n;
-        Parallel.forRange(n * heads, Parallel.minChunk(2L * maxKeys * headDim), (from, to) -> {
-            float[] s = scores.get();
-            if (s.length < maxKeys) {
-                s = new float[maxKeys];
-                scores.set(s);
-            }
-            for (int task = from; task < to; task++) {
-                int t = task / heads, h = task % heads;
-                int qOff = t * qDim + h * headDim;
-                int kvOff = (h / group) * headDim;
-                int keys = 0;
-                for (KvView b : context) {
-                    float[] kb = b.keys(layer);
-                    for (int j = 0; j < b.length(); j++) s[keys++] = Vectors.dot(q, qOff, kb, j * kvDim + kvOff, headDim) * scale;
-                }
-                float[] kl = live.keys(layer);
-                int visible = base + t + 1;
-                for (int j = 0; j < visible; j++) s[keys++] = Vectors.dot(q, qOff, kl, j * kvDim + kvOff, headDim) * scale;
-
-                Softmax.apply(s, 0, keys);
-
-                java.util.Arrays.fill(att, qOff, qOff + headDim, 0f);
-                int i = 0;
-                for (KvView b : context) {
-                    float[] vb = b.values(layer);
-                    for (int j = 0; j < b.length(); j++) Vectors.axpy(s[i++], vb, j * kvDim + kvOff, att, qOff, headDim);
-                }
-                float[] vl = live.values(layer);
-                for (int j = 0; j < visible; j++) Vectors.axpy(s[i++], vl, j * kvDim + kvOff, att, qOff, headDim);
-            }
-        });
     }
 }

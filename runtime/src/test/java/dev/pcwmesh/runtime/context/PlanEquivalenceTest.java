@@ -45,7 +45,7 @@ class PlanEquivalenceTest {
     /** Logits of the last token of {@code tokens} at consecutive positions from {@code start}, attending to {@code plan}. */
     static float[] lastLogits(Model m, ContextPlan plan, int[] tokens, int start) {
         float[] out = new float[m.config().vocabSize()];
-        new Transformer(m).forward(tokens, range(start, tokens.length), plan.blocks(),
+        new Transformer(m).forward(tokens, range(start, tokens.length), plan.attention(),
                 new KvCache(m.config().layers(), m.config().kvDim(), tokens.length, false), tokens.length - 1,
                 (row, l) -> System.arraycopy(l, 0, out, 0, l.length));
         return out;
@@ -102,13 +102,13 @@ class PlanEquivalenceTest {
             float[] batched = new float[t.length * m.config().vocabSize()];
             int vocab = m.config().vocabSize();
             // Batch size 8 so the 23 tokens cross batch boundaries.
-            new Transformer(m, 8).forward(t, range(0, t.length), List.of(), new KvCache(layers, kvDim, 4, false), 0,
+            new Transformer(m, 8).forward(t, range(0, t.length), ContextPlan.empty(m, 0).attention(), new KvCache(layers, kvDim, 4, false), 0,
                     (row, l) -> System.arraycopy(l, 0, batched, row * vocab, vocab));
             Transformer single = new Transformer(m);
             KvCache cache = new KvCache(layers, kvDim, 1, false);
             for (int i = 0; i < t.length; i++) {
                 float[] step = new float[vocab];
-                single.forward(new int[]{t[i]}, new int[]{i}, List.of(), cache, 0, (row, l) -> System.arraycopy(l, 0, step, 0, vocab));
+                single.forward(new int[]{t[i]}, new int[]{i}, ContextPlan.empty(m, 0).attention(), cache, 0, (row, l) -> System.arraycopy(l, 0, step, 0, vocab));
                 float[] expected = java.util.Arrays.copyOfRange(batched, i * vocab, (i + 1) * vocab);
                 assertClose(expected, step, file.getFileName() + " token " + i);
             }
@@ -147,7 +147,7 @@ class PlanEquivalenceTest {
             ContextPlan plan = ContextPlan.of(m, List.of(new ContextPlan.Placement(p, 0), new ContextPlan.Placement(w, prefix.length)),
                     prefix.length + window.length);
             float[] planned = lastLogits(m, plan, question, plan.nextPosition());
-            float[] plain = lastLogits(m, ContextPlan.empty(0), concat(prefix, window, question), 0);
+            float[] plain = lastLogits(m, ContextPlan.empty(m, 0), concat(prefix, window, question), 0);
             assertClose(plain, planned, file.getFileName() + " plan vs one stream");
         }
     }

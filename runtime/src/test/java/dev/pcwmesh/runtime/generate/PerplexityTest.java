@@ -2,6 +2,7 @@ package dev.pcwmesh.runtime.generate;
 
 import dev.pcwmesh.runtime.TestModels;
 import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.context.ContextPlan;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.Transformer;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ class PerplexityTest {
                     int token = j == 0 ? 1 : STORY[c * ctx + j];
                     int target = STORY[c * ctx + j + 1];
                     double[] lp = new double[1];
-                    t.forward(new int[]{token}, new int[]{j}, List.of(), cache, 0, (row, logits) -> lp[0] = Perplexity.logSoftmaxAt(logits, target));
+                    t.forward(new int[]{token}, new int[]{j}, ContextPlan.empty(m, 0).attention(), cache, 0, (row, logits) -> lp[0] = Perplexity.logSoftmaxAt(logits, target));
                     if (j >= ctx / 2) {
                         nll -= lp[0];
                         n++;

@@ -79,7 +79,7 @@ class DemoModelTest {
         for (JsonNode p : reference.get("prompts")) {
             int[] ids = ints(p.get("ids"));
             float[] logits = new float[vocab];
-            new Transformer(model).forward(ids, IntStream.range(0, ids.length).toArray(), List.of(),
+            new Transformer(model).forward(ids, IntStream.range(0, ids.length).toArray(), dev.pcwmesh.runtime.context.ContextPlan.empty(model, 0).attention(),
                     new KvCache(model.config().layers(), model.config().kvDim(), ids.length, false), ids.length - 1,
                     (row, l) -> System.arraycopy(l, 0, logits, 0, l.length));
             JsonNode expected = p.get("logits");

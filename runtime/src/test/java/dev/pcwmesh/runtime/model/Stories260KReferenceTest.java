@@ -43,7 +43,7 @@ class Stories260KReferenceTest {
     @Test
     void firstStepTopFiveLogitsMatchTheReference() {
         float[] logits = new float[model.config().vocabSize()];
-        new Transformer(model).forward(PROMPT, IntStream.range(0, PROMPT.length).toArray(), List.of(),
+        new Transformer(model).forward(PROMPT, IntStream.range(0, PROMPT.length).toArray(), dev.pcwmesh.runtime.context.ContextPlan.empty(model, 0).attention(),
                 new KvCache(5, model.config().kvDim(), 16, false), PROMPT.length - 1,
                 (row, l) -> System.arraycopy(l, 0, logits, 0, l.length));
         Integer[] order = IntStream.range(0, logits.length).boxed().sorted((a, b) -> Float.compare(logits[b], logits[a])).toArray(Integer[]::new);
@@ -63,11 +63,11 @@ class Stories260KReferenceTest {
             for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
             next[0] = best;
         };
-        tf.forward(PROMPT, IntStream.range(0, PROMPT.length).toArray(), List.of(), cache, PROMPT.length - 1, argmax);
+        tf.forward(PROMPT, IntStream.range(0, PROMPT.length).toArray(), dev.pcwmesh.runtime.context.ContextPlan.empty(model, 0).attention(), cache, PROMPT.length - 1, argmax);
         int[] out = new int[64];
         for (int i = 0; i < 64; i++) {
             out[i] = next[0];
-            tf.forward(new int[]{out[i]}, new int[]{PROMPT.length + i}, List.of(), cache, 0, argmax);
+            tf.forward(new int[]{out[i]}, new int[]{PROMPT.length + i}, dev.pcwmesh.runtime.context.ContextPlan.empty(model, 0).attention(), cache, 0, argmax);
         }
         assertArrayEquals(GREEDY_64, out);
     }

@@ -1,0 +1,274 @@
+package dev.pcwmesh.runtime.context;
+
+import dev.pcwmesh.runtime.kernel.Parallel;
+import dev.pcwmesh.runtime.kernel.Softmax;
+import dev.pcwmesh.runtime.kernel.Vectors;
+import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.model.Attention;
+import dev.pcwmesh.runtime.model.ModelConfig;
+import dev.pcwmesh.runtime.model.Rope;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Multi-head attention of new tokens over a {@link ContextPlan}'s blocks and, causally, the live
+ * cache; query head {@code h} reads key/value head {@code h / groupSize}. For each token and head
+ * it scores every key it may see, applies the plan's rules to the window keys, takes one softmax
+ * over everything, and mixes the values:
+ * <ul>
+ *   <li>ReRoPE: a key farther than the window is scored with the second rotation of query and key;</li>
+ *   <li>token selection: only the top-k window keys (or blocks of keys) keep their scores;</li>
+ *   <li>APE: window scores become {@code s/T + ln S + (T-1)·LSE(s/T)}, which gives the window block
+ *       the log-sum-exp {@code T·LSE(s/T) + ln S} inside the same softmax.</li>
+ * </ul>
+ */
+final class PlanAttention implements Attention {
+    private final ContextPlan plan;
+    private final ModelConfig c;
+    private final AttentionProbe probe;
+    private final List<ContextPlan.Block> blocks;
+    private final int contextKeys;
+    private final int windowKeys;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    /** Per-thread buffers: scores of one head over every key, a far-rotated query, candidates for top-k. */
+    private static final class Scratch {
+        float[] scores = new float[256];
+        float[] farQ = new float[0];
+        float[] candidates = new float[0];
+        long[] order = new long[0];
+        boolean[] chosen = new boolean[0];
+    }
+
+    PlanAttention(ContextPlan plan, ModelConfig config, AttentionProbe probe) {
+        this.plan = plan;
+        this.c = config;
+        this.probe = probe;
+        this.blocks = plan.blocks();
+        int all = 0, windows = 0;
+        for (ContextPlan.Block b : blocks) {
+            all += b.length();
+            if (b.role() == ContextPlan.Role.WINDOW) windows += b.length();
+        }
+        this.contextKeys = all;
+        this.windowKeys = windows;
+    }
+
+    @Override public Rope rope() { return plan.rope(); }
+
+    @Override public boolean needsRawQueries() { return plan.encoding().rerope() != null; }
+
+    @Override
+    public void attend(int layer, int[] positions, int from, int n, float[] q, float[] rawQ, KvCache live, float[] out) {
+        int base = live.length();
+        ReRope rerope = plan.encoding().rerope();
+        if (rerope != null) rotateFarKeys(layer, live, base, n, rerope);
+        int maxKeys = contextKeys + base + n;
+        int heads = c.heads();
+        Parallel.forRange(n * heads, Parallel.minChunk(2L * maxKeys * c.headDim()), (lo, hi) -> {
+            Scratch s = scratch.get();
+            if (s.scores.length < maxKeys) s.scores = new float[maxKeys];
+            long scored = 0;
+            for (int task = lo; task < hi; task++) {
+                scored += head(layer, task / heads, task % heads, positions[from + task / heads], q, rawQ, live, base, out, s);
+            }
+            plan.countScores(scored);
+        });
+    }
+
+    /** ReRoPE's second rotation of the batch's raw keys, next to their ordinary rotation. */
+    private void rotateFarKeys(int layer, KvCache live, int base, int n, ReRope rerope) {
+        if (!live.keepsRawKeys()) throw new IllegalStateException("ReRoPE needs a live cache that keeps raw keys");
+        int kvDim = c.kvDim();
+        float[] far = live.farKeys(layer);
+        System.arraycopy(live.rawKeys(layer), base * kvDim, far, base * kvDim, n * kvDim);
+        for (int t = 0; t < n; t++) {
+            plan.rope().rotate(far, (base + t) * kvDim, c.kvHeads(), c.headDim(), rerope.farKeyPosition(live.position(base + t)));
+        }
+    }
+
+    /** One query head of token {@code t}: scores, rules, softmax, values. Returns the scores computed. */
+    private long head(int layer, int t, int h, int qPos, float[] q, float[] rawQ, KvCache live, int base, float[] out, Scratch s) {
+        int headDim = c.headDim(), kvDim = c.kvDim();
+        int qOff = t * c.qDim() + h * headDim;
+        int kvOff = (h / c.groupSize()) * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] sc = s.scores;
+        WindowAttention rule = plan.windowAttention();
+        ReRope rerope = plan.encoding().rerope();
+        float[] farQ = null;
+        if (rerope != null) {
+            if (s.farQ.length < headDim) s.farQ = new float[headDim];
+            farQ = s.farQ;
+            System.arraycopy(rawQ, qOff, farQ, 0, headDim);
+            plan.rope().rotate(farQ, 0, 1, headDim, rerope.farQueryPosition(qPos));
+        }
+        long scored = 0;
+
+        int i = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (rule.topK() != null && b.role() == ContextPlan.Role.WINDOW) {
+                Arrays.fill(sc, i, i + b.length(), Float.NEGATIVE_INFINITY);  // chosen below
+            } else {
+                float[] keys = b.keys(layer);
+                float[] far = rerope == null ? null : b.farKeys()[layer];
+                for (int j = 0; j < b.length(); j++) {
+                    sc[i + j] = rerope != null && qPos - b.positions()[j] >= rerope.window()
+                            ? Vectors.dot(farQ, 0, far, j * kvDim + kvOff, headDim) * scale
+                            : Vectors.dot(q, qOff, keys, j * kvDim + kvOff, headDim) * scale;
+                }
+                scored += b.length();
+            }
+            i += b.length();
+        }
+        if (rule.topK() != null) scored += selectWindowKeys(layer, q, qOff, kvOff, scale, rule.topK(), s);
+        if (rule.ape() != null) applyApe(rule.ape(), sc);
+
+        int visible = base + t + 1;
+        float[] liveKeys = live.keys(layer);
+        float[] liveFar = rerope == null ? null : live.farKeys(layer);
+        for (int j = 0; j < visible; j++) {
+            sc[i + j] = rerope != null && qPos - live.position(j) >= rerope.window()
+                    ? Vectors.dot(farQ, 0, liveFar, j * kvDim + kvOff, headDim) * scale
+                    : Vectors.dot(q, qOff, liveKeys, j * kvDim + kvOff, headDim) * scale;
+        }
+        scored += visible;
+        int total = i + visible;
+        Softmax.apply(sc, 0, total);
+
+        Arrays.fill(out, qOff, qOff + headDim, 0f);
+        i = 0;
+        for (int bi = 0; bi < blocks.size(); bi++) {
+            ContextPlan.Block b = blocks.get(bi);
+            float[] values = b.values(layer);
+            float mass = 0;
+            for (int j = 0; j < b.length(); j++) {
+                float w = sc[i + j];
+                if (w != 0f) Vectors.axpy(w, values, j * kvDim + kvOff, out, qOff, headDim);
+                mass += w;
+            }
+            if (probe != null) probe.blockMass(layer, t, h, bi, mass);
+            i += b.length();
+        }
+        float[] liveValues = live.values(layer);
+        for (int j = 0; j < visible; j++) {
+            float w = sc[i + j];
+            if (w != 0f) Vectors.axpy(w, liveValues, j * kvDim + kvOff, out, qOff, headDim);
+        }
+        return scored;
+    }
+
+    /**
+     * Token selection: fills the scores of the chosen window keys (the rest stay -inf). Candidates
+     * are single keys, or blocks of keys scored by their representative; the best are taken, in
+     * order of score (ties in document order), until they cover {@code k} keys. Returns the
+     * scores computed.
+     */
+    private long selectWindowKeys(int layer, float[] q, int qOff, int kvOff, float scale, WindowAttention.TopK topK, Scratch s) {
+        int kvDim = c.kvDim(), headDim = c.headDim(), size = topK.blockSize();
+        int candidates = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() == ContextPlan.Role.WINDOW) candidates += (b.length() + size - 1) / size;
+        }
+        if (s.candidates.length < candidates) {
+            s.candidates = new float[candidates];
+            s.order = new long[candidates];
+            s.chosen = new boolean[candidates];
+        }
+        float[] cand = s.candidates;
+        long[] order = s.order;
+
+        // Score every candidate (a key itself, or its block's representative) and rank them.
+        int ci = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() != ContextPlan.Role.WINDOW) continue;
+            float[] keys = size == 1 ? b.keys(layer) : b.representatives()[layer];
+            int groups = (b.length() + size - 1) / size;
+            for (int g = 0; g < groups; g++, ci++) {
+                cand[ci] = Vectors.dot(q, qOff, keys, g * kvDim + kvOff, headDim) * scale;
+                order[ci] = ((long) sortable(cand[ci]) << 32) | (Integer.MAX_VALUE - ci);
+            }
+        }
+        Arrays.sort(order, 0, candidates);
+        boolean[] chosen = s.chosen;
+        Arrays.fill(chosen, 0, candidates, false);
+        int covered = 0;
+        for (int r = candidates - 1; r >= 0 && covered < topK.k(); r--) {
+            int g = Integer.MAX_VALUE - (int) order[r];
+            chosen[g] = true;
+            covered += size == 1 ? 1 : groupLength(g, size);
+        }
+
+        long scored = candidates;
+        float[] sc = s.scores;
+        int i = 0;
+        ci = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() == ContextPlan.Role.WINDOW) {
+                int groups = (b.length() + size - 1) / size;
+                for (int g = 0; g < groups; g++, ci++) {
+                    if (!chosen[ci]) continue;
+                    int to = Math.min(b.length(), (g + 1) * size);
+                    for (int j = g * size; j < to; j++) {
+                        sc[i + j] = size == 1 ? cand[ci] : Vectors.dot(q, qOff, b.keys(layer), j * kvDim + kvOff, headDim) * scale;
+                    }
+                    if (size > 1) scored += to - g * size;
+                }
+            }
+            i += b.length();
+        }
+        return scored;
+    }
+
+    /** Keys in candidate block {@code index} (counted over all window blocks) of {@code size}. */
+    private int groupLength(int index, int size) {
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() != ContextPlan.Role.WINDOW) continue;
+            int groups = (b.length() + size - 1) / size;
+            if (index < groups) return Math.min(size, b.length() - index * size);
+            index -= groups;
+        }
+        throw new IllegalArgumentException("no candidate " + index);
+    }
+
+    /** An int that orders as the float does (for sorting scores packed into longs). */
+    private static int sortable(float f) {
+        int bits = Float.floatToIntBits(f);
+        return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    /** APE on the window scores (the entries of window blocks that are not -inf). */
+    private void applyApe(WindowAttention.Ape ape, float[] sc) {
+        float temperature = ape.temperature();
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() == ContextPlan.Role.WINDOW) {
+                for (int j = i; j < i + b.length(); j++) {
+                    sc[j] /= temperature;
+                    max = Math.max(max, sc[j]);
+                }
+            }
+            i += b.length();
+        }
+        if (max == Float.NEGATIVE_INFINITY) return;  // no window keys
+        double sum = 0;
+        i = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() == ContextPlan.Role.WINDOW) {
+                for (int j = i; j < i + b.length(); j++) sum += Math.exp(sc[j] - max);
+            }
+            i += b.length();
+        }
+        float lse = (float) (max + Math.log(sum));
+        float shift = (float) Math.log(ape.scale()) + (temperature - 1) * lse;
+        i = 0;
+        for (ContextPlan.Block b : blocks) {
+            if (b.role() == ContextPlan.Role.WINDOW) {
+                for (int j = i; j < i + b.length(); j++) sc[j] += shift;
+            }
+            i += b.length();
+        }
+    }
+}
