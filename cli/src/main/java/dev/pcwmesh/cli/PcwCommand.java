@@ -28,6 +28,8 @@ import java.io.PrintWriter;
                 TokenizeCommand.class,
                 GenerateCommand.class,
                 PerplexityCommand.class,
+                QaCommand.class,
+                BenchCommand.class,
                 MakeRandomModelCommand.class,
                 CommandLine.HelpCommand.class,
         })
