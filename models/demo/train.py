@@ -237,6 +237,7 @@ def plot_loss(log, path):
 # ---------------------------------------------------------------- main
 
 def main():
+    global SHORT_PHASE
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt"))
     ap.add_argument("--steps", type=int, default=0, help="fixed number of steps (schedule by step)")
@@ -256,7 +257,9 @@ def main():
     ap.add_argument("--eval-n", type=int, default=500, help="held-out questions for the final accuracy")
     ap.add_argument("--runtime-questions", type=int, default=100, help="held-out questions saved for the runtime's measurement")
     ap.add_argument("--eval-train-n", type=int, default=200, help="training-split questions for the final accuracy")
+    ap.add_argument("--short-phase", type=float, default=0.35, help="fraction of training on short documents only")
     args = ap.parse_args()
+    SHORT_PHASE = args.short_phase
     if not args.steps and not args.time_budget and not args.export_only:
         ap.error("give --steps or --time-budget")
     torch.set_num_threads(args.threads)

@@ -50,6 +50,9 @@ public final class BenchStrategiesCommand implements Callable<Integer> {
     @Option(names = "--skip-growth", description = "only the per-strategy table")
     boolean skipGrowth;
 
+    @Option(names = "--skip-strategies", description = "only the growth table")
+    boolean skipStrategies;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "(default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -72,7 +75,7 @@ public final class BenchStrategiesCommand implements Callable<Integer> {
             PositionEncoding file = PositionEncoding.of(model);
             float scale = Math.max(1, (float) (prefix.length + doc.tokens() + questionTokens + answerTokens) / trained);
 
-            List<Case> cases = List.of(
+            List<Case> cases = new java.util.ArrayList<>(List.of(
                     new Case("parallel", new ParallelWindows(), file),
                     new Case("select k=4", new WindowSelection(4, Set.of(), null), file),
                     new Case("tokens k=256 block=16", new TokenSelection(256, 16), file),
@@ -80,12 +83,13 @@ public final class BenchStrategiesCommand implements Callable<Integer> {
                     new Case("sequential + yarn s=" + scale, new Sequential(),
                             new PositionEncoding(model.config().rope().withScaling(new RopeScaling.Yarn(scale, trained)), null)),
                     new Case("sequential + rerope w=" + trained / 2, new Sequential(), new PositionEncoding(model.config().rope(), ReRope.clipped(trained / 2))),
-                    new Case("lambda sinks=4 chunk=64", new LambdaWindow(4, trained, 64), file));
+                    new Case("lambda sinks=4 chunk=64", new LambdaWindow(4, trained, 64), file)));
 
             out.printf("model %s, %d threads; document %d windows x %d tokens, question %d, answer %d tokens, trained window %d%n%n",
                     model.name(), dev.pcwmesh.runtime.kernel.Parallel.threads(), windows, window, questionTokens, answerTokens, trained);
-            out.println("| strategy | tokens encoded | encode s | time to first token s | KV MiB | context tokens attended | q.k scores |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|");
+            if (skipStrategies) cases.clear();
+            else out.println("| strategy | tokens encoded | encode s | time to first token s | KV MiB | context tokens attended | q.k scores |");
+            if (!skipStrategies) out.println("|---|---:|---:|---:|---:|---:|---:|");
             for (Case c : cases) {
                 PlanRequest request = new PlanRequest(model, c.positions(), new LocalSegments(model), trained, answerTokens);
                 long start = System.nanoTime();
@@ -106,19 +110,21 @@ public final class BenchStrategiesCommand implements Callable<Integer> {
 
     /** Encode time of the first 1, 2, 4, ... windows: parallel (linear) against one sequential stream (quadratic attention). */
     private void growth(PrintWriter out, Model model, int[] prefix, List<int[]> parts, int[] question) {
-        out.printf("%n| windows | tokens | parallel encode s | sequential encode s |%n|---:|---:|---:|---:|%n");
+        out.printf("%n| windows | tokens | parallel encode s | sequential encode s | parallel q.k scores | sequential q.k scores |%n|---:|---:|---:|---:|---:|---:|%n");
         for (int n = 1; n <= parts.size(); n *= 2) {
             Document doc = new Document(prefix, parts.subList(0, n));
             double[] seconds = new double[2];
+            long[] scores = new long[2];
             Strategy[] strategies = {new ParallelWindows(), new Sequential(Integer.MAX_VALUE)};
             for (int s = 0; s < 2; s++) {
                 PlanRequest request = new PlanRequest(model, PositionEncoding.of(model), new LocalSegments(model),
                         model.config().contextLength(), answerTokens);
                 long start = System.nanoTime();
-                strategies[s].plan(doc, question, request);
+                ContextPlan plan = strategies[s].plan(doc, question, request);
                 seconds[s] = (System.nanoTime() - start) / 1e9;
+                scores[s] = plan.cost().encodeScores();
             }
-            out.printf("| %d | %d | %.2f | %.2f |%n", n, doc.tokens(), seconds[0], seconds[1]);
+            out.printf("| %d | %d | %.2f | %.2f | %,d | %,d |%n", n, doc.tokens(), seconds[0], seconds[1], scores[0], scores[1]);
             out.flush();
         }
     }

@@ -115,6 +115,12 @@ public final class ContextPlan {
             return this;
         }
 
+        /** Places everything {@code other} places, where it places it. */
+        public Builder placeAll(ContextPlan other) {
+            for (Placement p : other.placements()) place(p.segment(), p.position(), p.role());
+            return this;
+        }
+
         public Builder windowAttention(WindowAttention rule) {
             this.windowAttention = rule;
             return this;

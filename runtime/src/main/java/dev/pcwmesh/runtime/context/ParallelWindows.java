@@ -1,6 +1,5 @@
 package dev.pcwmesh.runtime.context;
 
-import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.model.Model;
 
 import java.util.List;
@@ -47,14 +46,8 @@ public final class ParallelWindows implements Strategy {
         int start = prefixTokens.length;
         PositionEncoding positions = request.positions().forLength(start + longest + question.length + request.answerTokens());
 
-        ContextPlan.Builder plan = ContextPlan.builder(model, positions).windowAttention(rule);
-        ContextPlan.Builder context = ContextPlan.builder(model, positions).nextPosition(start);
-        if (prefixTokens.length > 0) {
-            KvSegment prefix = segments.encode(positions, prefixTokens, 0, context.build());
-            plan.place(prefix, 0, ContextPlan.Role.PREFIX);
-            context.place(prefix, 0, ContextPlan.Role.PREFIX);
-        }
-        ContextPlan afterPrefix = context.build();
+        ContextPlan afterPrefix = segments.encodePrefix(model, positions, prefixTokens);
+        ContextPlan.Builder plan = ContextPlan.builder(model, positions).windowAttention(rule).placeAll(afterPrefix);
         int kept = 0;
         for (int i : chosen) {
             int[] window = document.windows().get(i);

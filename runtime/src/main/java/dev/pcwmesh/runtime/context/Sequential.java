@@ -1,6 +1,5 @@
 package dev.pcwmesh.runtime.context;
 
-import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.model.RopeScaling;
 
 import java.util.Arrays;
@@ -67,14 +66,9 @@ public final class Sequential implements Strategy {
         int start = prefixTokens.length;
         PositionEncoding positions = request.positions().forLength(start + kept + question.length + request.answerTokens());
 
-        ContextPlan.Builder plan = ContextPlan.builder(request.model(), positions);
-        ContextPlan.Builder context = ContextPlan.builder(request.model(), positions).nextPosition(start);
-        if (prefixTokens.length > 0) {
-            KvSegment prefix = segments.encode(positions, prefixTokens, 0, context.build());
-            plan.place(prefix, 0, ContextPlan.Role.PREFIX);
-            context.place(prefix, 0, ContextPlan.Role.PREFIX);
-        }
-        if (kept > 0) plan.place(segments.encode(positions, tail, start, context.build()), start, ContextPlan.Role.WINDOW);
+        ContextPlan afterPrefix = segments.encodePrefix(request.model(), positions, prefixTokens);
+        ContextPlan.Builder plan = ContextPlan.builder(request.model(), positions).placeAll(afterPrefix);
+        if (kept > 0) plan.place(segments.encode(positions, tail, start, afterPrefix), start, ContextPlan.Role.WINDOW);
         int dropped = stream.length - kept;
         return plan.nextPosition(start + kept)
                 .encoded(segments.tokensEncoded() - tokensBefore, segments.scoresComputed() - scoresBefore)
