@@ -74,3 +74,60 @@ def write(path, metadata, tensors):
     with open(path, "wb") as f:
         f.write(out)
     return len(out)
+
+
+def read(path):
+    """The metadata (dict) and tensors (dict name -> numpy array, shape reversed from GGML's) of a
+    GGUF v3 file with F32 and F16 tensors: what write() produces, read back to continue training."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        vals = struct.unpack_from("<" + fmt, buf, pos)
+        pos += struct.calcsize("<" + fmt)
+        return vals if len(vals) > 1 else vals[0]
+
+    def string():
+        nonlocal pos
+        n = take("Q")
+        s = buf[pos:pos + n].decode("utf-8")
+        pos += n
+        return s
+
+    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+    def value(t):
+        if t == STRING:
+            return string()
+        if t == ARRAY:
+            et, n = take("I"), take("Q")
+            return [value(et) for _ in range(n)]
+        return take(scalar[t])
+
+    if buf[:4] != b"GGUF":
+        raise ValueError(f"{path}: not a GGUF file")
+    pos = 4
+    version, n_tensors, n_kv = take("IQQ")
+    if version != 3:
+        raise ValueError(f"{path}: GGUF version {version}, expected 3")
+    metadata = {}
+    for _ in range(n_kv):
+        k = string()
+        metadata[k] = value(take("I"))
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        dims = [take("Q") for _ in range(take("I"))]
+        gtype, offset = take("I"), take("Q")
+        infos.append((name, dims, gtype, offset))
+    align = metadata.get("general.alignment", ALIGNMENT)
+    base = (pos + align - 1) // align * align
+    tensors = {}
+    for name, dims, gtype, offset in infos:
+        dt = {GGML_F32: np.float32, GGML_F16: np.float16}[gtype]
+        count = int(np.prod(dims))
+        arr = np.frombuffer(buf, dtype=dt, count=count, offset=base + offset)
+        tensors[name] = arr.reshape(list(reversed(dims))).astype(np.float32)
+    return metadata, tensors

@@ -216,6 +216,29 @@ def export_gguf(model, tok, path):
     return gguf.write(path, md, t)
 
 
+def load_gguf_weights(model, tensors):
+    """The inverse of export_gguf: every tensor back into its parameter (shapes must match)."""
+    names = {"token_embd.weight": model.embed.weight, "output_norm.weight": model.norm.weight}
+    if model.output is not None:
+        names["output.weight"] = model.output.weight
+    for i, b in enumerate(model.blocks):
+        p = f"blk.{i}."
+        names.update({p + "attn_norm.weight": b.attn_norm.weight, p + "attn_q.weight": b.wq.weight,
+                      p + "attn_k.weight": b.wk.weight, p + "attn_v.weight": b.wv.weight,
+                      p + "attn_output.weight": b.wo.weight, p + "ffn_norm.weight": b.ffn_norm.weight,
+                      p + "ffn_gate.weight": b.w_gate.weight, p + "ffn_up.weight": b.w_up.weight,
+                      p + "ffn_down.weight": b.w_down.weight})
+    missing = set(names) - set(tensors)
+    if missing:
+        raise ValueError(f"the GGUF lacks {sorted(missing)}")
+    with torch.no_grad():
+        for name, param in names.items():
+            t = torch.from_numpy(tensors[name].copy())
+            if t.shape != param.shape:
+                raise ValueError(f"{name}: GGUF shape {tuple(t.shape)}, model {tuple(param.shape)}")
+            param.copy_(t)
+
+
 def plot_loss(log, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -257,6 +280,8 @@ def main():
     ap.add_argument("--eval-n", type=int, default=500, help="held-out questions for the final accuracy")
     ap.add_argument("--runtime-questions", type=int, default=100, help="held-out questions saved for the runtime's measurement")
     ap.add_argument("--eval-train-n", type=int, default=200, help="training-split questions for the final accuracy")
+    ap.add_argument("--init-from", default="", help="start from the weights and tokenizer of a GGUF this recipe exported "
+                    "(models/pcw-demo.gguf), so training continues across machines without a checkpoint")
     ap.add_argument("--short-phase", type=float, default=0.35, help="fraction of training on short documents only")
     args = ap.parse_args()
     SHORT_PHASE = args.short_phase
@@ -266,7 +291,13 @@ def main():
     os.makedirs(args.ckpt, exist_ok=True)
 
     tok_path = os.path.join(args.ckpt, "tokenizer.json")
-    if os.path.exists(tok_path):
+    init = gguf.read(args.init_from) if args.init_from and not os.path.exists(os.path.join(args.ckpt, "last.pt")) else None
+    if init is not None:
+        md = init[0]
+        tok = Tokenizer(md["tokenizer.ggml.tokens"], [tuple(m.split(" ")) for m in md["tokenizer.ggml.merges"]])
+        tok.save(tok_path)
+        print(f"tokenizer from {args.init_from}: {len(tok.tokens)} tokens", flush=True)
+    elif os.path.exists(tok_path):
         tok = Tokenizer.load(tok_path)
     else:
         t0 = time.time()
@@ -278,6 +309,9 @@ def main():
                  kv_heads=args.kv_heads, ffn=args.ffn)
     torch.manual_seed(args.seed)
     model = Transformer(cfg)
+    if init is not None:
+        load_gguf_weights(model, init[1])
+        print(f"weights from {args.init_from}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() == 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -356,7 +390,16 @@ def finish(model, tok, cfg, state, args):
     model.eval()
     round_to_f16(model)  # the reference is the model exactly as the GGUF stores it
     t0 = time.time()
-    summary = {"config": cfg.to_dict(), "params": model.param_count(), "steps": state["step"],
+    earlier = 0
+    if args.init_from:
+        # Steps behind the GGUF we started from, as the summary committed beside it says.
+        previous = os.path.join(HERE, "summary.json")
+        if os.path.exists(previous):
+            with open(previous) as f:
+                old = json.load(f)
+            earlier = old.get("steps", 0) + old.get("earlier_steps", 0)
+    summary = {"config": cfg.to_dict(), "params": model.param_count(), "initialised_from": args.init_from or None,
+               "earlier_steps": earlier, "steps": state["step"],
                "tokens": state["tokens"], "train_minutes": state["elapsed"] / 60, "batch": args.batch,
                "lr": args.lr, "answer_weight": ANSWER_WEIGHT, "pretokenizer": GPT2_PATTERN}
     log = state["log"]
