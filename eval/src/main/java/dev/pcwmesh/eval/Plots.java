@@ -1,10 +1,11 @@
 package dev.pcwmesh.eval;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.HeatMapChart;
 import org.knowm.xchart.HeatMapChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -38,45 +39,49 @@ public final class Plots {
         return out;
     }
 
-    static XYChart accuracyByLength(EvalReport report) {
+    /** Lengths are evenly spaced categories (1×, 2×, 4× ... read as a doubling scale), one line per strategy. */
+    static CategoryChart accuracyByLength(EvalReport report) {
         EvalConfig c = report.config();
-        XYChart chart = new XYChartBuilder().width(900).height(560)
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(560)
                 .title(c.task() + " (" + c.flavour() + ") on " + report.model() + ": accuracy by document length")
                 .xAxisTitle("document length (windows of " + report.window() + " tokens)").yAxisTitle("exact-match accuracy").build();
-        Styler.LegendPosition legend = Styler.LegendPosition.OutsideE;
-        chart.getStyler().setLegendPosition(legend);
+        chart.getStyler().setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        chart.getStyler().setOverlapped(true); // every strategy at the same x for a length
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(1.0);
+        chart.getStyler().setYAxisDecimalPattern("0.0");
+        chart.getStyler().setYAxisTickMarkSpacingHint(40);
         chart.getStyler().setMarkerSize(8);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
-        int minLength = c.lengths().stream().mapToInt(Integer::intValue).min().orElse(1);
-        int maxLength = c.lengths().stream().mapToInt(Integer::intValue).max().orElse(1);
-        chart.getStyler().setXAxisLogarithmic(maxLength >= 4 * minLength);
-        double[] x = c.lengths().stream().mapToDouble(Integer::doubleValue).toArray();
+        List<String> x = c.lengths().stream().map(l -> l + "×").toList();
         for (EvalStrategy s : c.strategies()) {
-            double[] y = c.lengths().stream().mapToDouble(l -> report.accuracy(s.name(), l)).toArray();
+            List<Double> y = c.lengths().stream().map(l -> report.accuracy(s.name(), l)).toList();
             chart.addSeries(s.name(), x, y).setMarker(SeriesMarkers.CIRCLE);
         }
         return chart;
     }
 
+    /** Lengths across, depths down from the start of the document (0 %) at the top. */
     static HeatMapChart heatmap(EvalReport report, String strategy) {
         EvalConfig c = report.config();
         HeatMapChart chart = new HeatMapChartBuilder().width(700).height(520)
                 .title(strategy + ": " + c.task() + " accuracy by depth and length")
                 .xAxisTitle("document length (windows)").yAxisTitle("depth of the key fact").build();
         chart.getStyler().setShowValue(true);
+        chart.getStyler().setHeatMapValueDecimalPattern("0.00");
         chart.getStyler().setMin(0);
         chart.getStyler().setMax(1);
         chart.getStyler().setRangeColors(new Color[]{new Color(0xC62828), new Color(0xFDD835), new Color(0x2E7D32)});
         chart.getStyler().setPlotContentSize(1);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         List<String> xs = c.lengths().stream().map(l -> l + "×").toList();
-        List<String> ys = c.depths().stream().map(d -> d + "%").toList();
+        List<Integer> depths = c.depths().reversed(); // the chart's first row is at the bottom
+        List<String> ys = depths.stream().map(d -> d + "%").toList();
         List<Number[]> values = new ArrayList<>();
         for (int i = 0; i < c.lengths().size(); i++) {
-            for (int j = 0; j < c.depths().size(); j++) {
-                values.add(new Number[]{i, j, report.cell(strategy, c.lengths().get(i), c.depths().get(j)).accuracy()});
+            for (int j = 0; j < depths.size(); j++) {
+                values.add(new Number[]{i, j, report.cell(strategy, c.lengths().get(i), depths.get(j)).accuracy()});
             }
         }
         chart.addSeries("accuracy", xs, ys, values);
