@@ -38,13 +38,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--flavour", defaultValue = "demo", paramLabel = "NAME", description = "demo (the demo model's own document language) or ruler (RULER-style instructions) (default: ${DEFAULT-VALUE})")
     String flavour;
 
-    @Option(names = "--lengths", defaultValue = "1,2,4", split = ",", paramLabel = "N,N,...", description = "document lengths in windows (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lengths", defaultValue = "1,2,4", split = ",", paramLabel = "N,N,...", hideParamSyntax = true, description = "document lengths in windows (default: ${DEFAULT-VALUE})")
     List<Integer> lengths;
 
-    @Option(names = "--depths", defaultValue = "0,50,100", split = ",", paramLabel = "P,P,...", description = "depths of the key fact, percent (default: ${DEFAULT-VALUE})")
+    @Option(names = "--depths", defaultValue = "0,50,100", split = ",", paramLabel = "P,P,...", hideParamSyntax = true, description = "depths of the key fact, percent (default: ${DEFAULT-VALUE})")
     List<Integer> depths;
 
-    @Option(names = "--strategies", defaultValue = "parallel,select,sequential,lambda,tokens,yarn", split = ",", paramLabel = "NAME,...",
+    @Option(names = "--strategies", defaultValue = "parallel,select,sequential,lambda,tokens,yarn", split = ",", paramLabel = "NAME,...", hideParamSyntax = true,
             description = "any of: " + EvalStrategy.NAMES + " (rescalings run sequential, stretched to each document) (default: ${DEFAULT-VALUE})")
     List<String> strategies;
 

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -87,6 +89,22 @@ class EvaluationTest {
             byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
             assertArrayEquals(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, head, png + " is a PNG");
             assertTrue(Files.size(png) > 2000, png + " has a picture in it");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("dev.pcwmesh.eval.tasks.SampleGeneratorTest#everyTaskAndFlavour")
+    void everyTaskRunsThroughTheHarness(TaskKind task, Flavour flavour) {
+        // RULER's instructions and multi-value facts are long in stories260K's 512-token vocabulary: its whole 512 leaves room.
+        EvalConfig config = new EvalConfig(task, flavour, List.of(1, 2), List.of(50), List.of(EvalStrategy.byName("parallel")), 1, 9L,
+                null, 512, null, StrategySettings.defaults(), RopeSettings.defaults());
+        Evaluation evaluation = new Evaluation(model, config);
+        EvalReport report = evaluation.run(Progress.NONE);
+        assertEquals(2, report.results().size());
+        for (SampleResult r : report.results()) {
+            assertTrue(r.documentTokens() <= r.length() * evaluation.window(), r.toString());
+            assertTrue(r.documentTokens() > (r.length() * evaluation.window()) * 3 / 4, "close to the target: " + r);
+            assertFalse(r.expected().isEmpty());
         }
     }
 
