@@ -29,6 +29,7 @@ import java.io.PrintWriter;
                 GenerateCommand.class,
                 PerplexityCommand.class,
                 QaCommand.class,
+                EvalCommand.class,
                 BenchCommand.class,
                 MakeRandomModelCommand.class,
                 CommandLine.HelpCommand.class,

@@ -79,8 +79,8 @@ class QaCommandTest {
         Path empty = Files.writeString(dir.resolve("empty.txt"), "  \n");
         assertTrue(qa(empty).err().contains("the document is empty"));
         assertTrue(qa(story(), "--max-doc-bytes", "10").err().contains("more than --max-doc-bytes"));
-        assertTrue(qa(story(), "--strategy", "magic").err().contains("unknown --strategy 'magic'"));
-        assertTrue(qa(story(), "--rope", "magic").err().contains("unknown --rope 'magic'"));
-        assertTrue(qa(story(), "--rope", "truncated-basis").err().contains("needs --basis"));
+        assertTrue(qa(story(), "--strategy", "magic").err().contains("unknown strategy 'magic'"));
+        assertTrue(qa(story(), "--rope", "magic").err().contains("unknown rope 'magic'"));
+        assertTrue(qa(story(), "--rope", "truncated-basis").err().contains("needs a basis A,B,RHO (--basis)"));
     }
 }
