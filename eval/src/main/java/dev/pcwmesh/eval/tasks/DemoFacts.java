@@ -71,8 +71,18 @@ public final class DemoFacts {
         return "What is the code of " + place + "?";
     }
 
+    /** The question, with the fact's sentence up to the answer as the answer lead. */
     private static Asked asked(String sentence, String question, String answer) {
-        return new Asked(new Fact(sentence, answer), Question.plain(question));
+        return new Asked(new Fact(sentence, answer), new Question(question, lead(sentence, answer)));
+    }
+
+    /**
+     * The demo model answers by restating the fact ("The code of Hoane is TN-8087.", see
+     * models/demo/data.py); the prompt carries the restated opening (" The code of Hoane is"), so
+     * the reply's line is the answer itself and is scored by exact match.
+     */
+    static String lead(String sentence, String answer) {
+        return " " + sentence.substring(0, sentence.indexOf(answer)).stripTrailing();
     }
 
     private static String article(String word) {

@@ -6,8 +6,8 @@ import java.util.Random;
 
 /**
  * The demo model's corpus: facts like "The code of Hoane is TN-8087." among filler prose, and the
- * prompt {@code {document}\n\nQuestion: {question}\nAnswer:} with the answer expected as
- * " {answer}\n". Keys are places and values are codes, the relation the model knows best for
+ * prompt {@code {document}\n\nQuestion: {question}\nAnswer:} followed by the fact's sentence up to
+ * the answer (the model answers by restating the fact), the answer expected as " {answer}.\n". Keys are places and values are codes, the relation the model knows best for
  * lookups; questions about several values are the same kind of sentence the model has not seen.
  */
 public final class DemoLanguage implements Language {
@@ -32,7 +32,7 @@ public final class DemoLanguage implements Language {
 
     @Override public String keyValue(String key, String value) { return DemoFacts.codeSentence(key, value); }
 
-    @Override public Question askValue(String key) { return Question.plain(DemoFacts.codeQuestion(key)); }
+    @Override public Question askValue(String key) { return new Question(DemoFacts.codeQuestion(key), " The code of " + key + " is"); }
 
     @Override public Question askAllValues(String key) { return Question.plain("What are all the codes of " + key + "?"); }
 
