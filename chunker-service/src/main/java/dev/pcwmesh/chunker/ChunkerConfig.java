@@ -34,6 +34,10 @@ public interface ChunkerConfig {
         @WithDefault("8192")
         int maxWindowTokens();
 
+        /** Split and Ingest calls served at once over gRPC; beyond, RESOURCE_EXHAUSTED (BUSY) at once rather than a queue. */
+        @WithDefault("16")
+        int maxConcurrentRequests();
+
         /** Largest instruction (the shared prefix text), in bytes. */
         @WithDefault("8192")
         int maxInstructionBytes();

@@ -11,6 +11,8 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import org.jboss.logging.Logger;
 
+import java.util.concurrent.Semaphore;
+
 /**
  * {@code pcwmesh.v1.Chunker} over gRPC. Tokenizing and publishing block, so both methods run on worker
  * threads. A refused request becomes its status (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...) with the
@@ -21,9 +23,13 @@ public class ChunkerGrpcService implements Chunker {
     private static final Logger LOG = Logger.getLogger(ChunkerGrpcService.class);
 
     private final Documents documents;
+    private final Semaphore slots;
+    private final int maxConcurrent;
 
-    public ChunkerGrpcService(Documents documents) {
+    public ChunkerGrpcService(Documents documents, ChunkerConfig config) {
         this.documents = documents;
+        this.maxConcurrent = config.limits().maxConcurrentRequests();
+        this.slots = new Semaphore(maxConcurrent);
     }
 
     @Override
@@ -38,7 +44,11 @@ public class ChunkerGrpcService implements Chunker {
         return call(() -> documents.ingest(request, "grpc"));
     }
 
-    private static <T> Uni<T> call(java.util.function.Supplier<T> body) {
+    private <T> Uni<T> call(java.util.function.Supplier<T> body) {
+        if (!slots.tryAcquire()) {
+            return Uni.createFrom().failure(new Rejected(Status.Code.RESOURCE_EXHAUSTED, "BUSY",
+                    maxConcurrent + " requests are being served (pcw.limits.max-concurrent-requests); retry later").toStatus());
+        }
         try {
             return Uni.createFrom().item(body.get());
         } catch (Rejected e) {
@@ -46,6 +56,8 @@ public class ChunkerGrpcService implements Chunker {
         } catch (RuntimeException e) {
             LOG.error("request failed", e);
             return Uni.createFrom().failure(Status.INTERNAL.withDescription("INTERNAL: " + e).withCause(e).asRuntimeException());
+        } finally {
+            slots.release();
         }
     }
 }

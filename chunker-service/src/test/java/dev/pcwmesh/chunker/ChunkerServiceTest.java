@@ -118,6 +118,7 @@ class ChunkerServiceTest {
         assertArrayEquals(prefix, m.getPrefixTokensList().stream().mapToInt(Integer::intValue).toArray());
         assertEquals(model.tokenizer().bos(), m.getPrefixTokens(0), "the prefix starts with BOS");
 
+        assertEquals("compact", Topics.config("pcw.manifests", "cleanup.policy"), "manifests are compacted");
         List<ConsumerRecord<String, byte[]>> manifests = Topics.read("pcw.manifests", id, l -> !l.isEmpty());
         assertEquals(1, manifests.size());
         assertEquals(m, DocumentManifest.parseFrom(manifests.getFirst().value()));

@@ -43,6 +43,16 @@ final class Topics {
         return out;
     }
 
+    /** A topic's configuration value. */
+    static String config(String topic, String name) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KafkaAndModelResource.bootstrapServers());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            return admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value();
+        }
+    }
+
     static void send(String topic, String key, byte[] value) throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
