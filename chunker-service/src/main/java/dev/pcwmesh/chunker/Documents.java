@@ -42,6 +42,10 @@ public class Documents {
         this.model = model;
         this.publisher = publisher;
         this.metrics = metrics;
+        // Registered at start, so that a scrape shows them at 0 before the first document.
+        metrics.counter("pcw.chunker.documents.ingested", "source", "grpc");
+        metrics.counter("pcw.chunker.documents.ingested", "source", "kafka");
+        metrics.counter("pcw.chunker.windows.published");
     }
 
     /** A document cut into windows, not yet published. */

@@ -6,6 +6,8 @@ import io.grpc.Status;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,6 +42,9 @@ public class WindowPublisher {
 
     private final ChunkerConfig.Topics topics;
     private final KafkaProducer<String, byte[]> producer;
+    private final Admin admin;
+    private volatile long checkedAt;
+    private volatile String kafkaProblem = "not checked yet";
 
     public WindowPublisher(ChunkerConfig config,
                            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
@@ -56,6 +61,28 @@ public class WindowPublisher {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(SEND_TIMEOUT_S));
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(SEND_TIMEOUT_S));
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        a.put(AdminClientConfig.CLIENT_ID_CONFIG, "pcw-chunker-health");
+        this.admin = Admin.create(a);
+    }
+
+    /** Null when the broker answered a metadata request within 2 s (checked at most every 5 s), else what went wrong. */
+    public String kafkaProblem() {
+        long now = System.nanoTime();
+        if (now - checkedAt > TimeUnit.SECONDS.toNanos(5) || kafkaProblem != null) {
+            try {
+                admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
+                kafkaProblem = null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kafkaProblem = "interrupted";
+            } catch (ExecutionException | TimeoutException e) {
+                kafkaProblem = "Kafka unreachable: " + e;
+            }
+            checkedAt = now;
+        }
+        return kafkaProblem;
     }
 
     /** Every window, then the manifest; waits for all acknowledgements. */
@@ -88,5 +115,6 @@ public class WindowPublisher {
     @PreDestroy
     void close() {
         producer.close(java.time.Duration.ofSeconds(5));
+        admin.close(java.time.Duration.ofSeconds(2));
     }
 }

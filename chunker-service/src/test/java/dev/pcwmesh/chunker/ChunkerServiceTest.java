@@ -272,7 +272,7 @@ class ChunkerServiceTest {
         HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/q/health/ready")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, ready.statusCode(), ready.body());
-        assertTrue(ready.body().contains("pcw-chunker-tokenizer"), ready.body());
+        assertTrue(ready.body().contains("\"pcw-chunker\"") && ready.body().contains("reachable"), ready.body());
         HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, metrics.statusCode());
