@@ -99,6 +99,22 @@ class ChunkerServiceTest {
         assertEquals(1, chunker.split(SplitRequest.newBuilder().setText(STORY).build()).getWindowsCount());
     }
 
+    /** Chinese (stories260K spells it in byte tokens): windows end after 。！？ and never split a character. */
+    @Test
+    void chineseSplitsAtSentenceEnds() {
+        String text = "今天天气很好。我们去公园散步吧！你觉得怎么样？小猫在树下睡觉。".repeat(10);
+        SplitResponse r = chunker.split(SplitRequest.newBuilder().setText(text).setMaxWindowTokens(100).build());
+        assertTrue(r.getWindowsCount() > 5);
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < r.getWindowsCount(); i++) {
+            String t = r.getWindows(i).getText();
+            assertFalse(t.contains("\uFFFD"), "window " + i + " holds part of a character");
+            if (i < r.getWindowsCount() - 1) assertTrue(t.endsWith("。") || t.endsWith("！") || t.endsWith("？"), "window " + i + ": " + t);
+            all.append(t);
+        }
+        assertEquals(text, all.toString().strip());
+    }
+
     @Test
     void ingestPublishesEveryWindowAndTheManifest() throws Exception {
         String id = "story-ingest-1";

@@ -90,7 +90,7 @@ public final class Chunker {
      */
     private byte[] boundaries(int[] tokens) {
         int n = tokens.length;
-        long[] tokenEnd = new long[n + 1];                 // byte offset of each token boundary
+        int[] tokenEnd = new int[n + 1];                   // byte offset of each token boundary
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         for (int i = 0; i < n; i++) {
             byte[] b = tokenizer.tokenBytes(tokens[i]);
@@ -131,11 +131,11 @@ public final class Chunker {
      * sentence or paragraph): the last token boundary between the end of the preceding content
      * (before its trailing whitespace) and {@code end}, if any.
      */
-    private static void mark(byte[] kind, long[] tokenEnd, Utf8Text text, String s, int end, byte level) {
+    private static void mark(byte[] kind, int[] tokenEnd, Utf8Text text, String s, int end, byte level) {
         int contentEnd = end;
         while (contentEnd > 0 && Character.isWhitespace(s.charAt(contentEnd - 1))) contentEnd--;
         if (contentEnd == 0) return;
-        long lo = text.byteOffset(contentEnd), hi = text.byteOffset(end);
+        int lo = text.byteOffset(contentEnd), hi = text.byteOffset(end);
         int k = Arrays.binarySearch(tokenEnd, hi);
         if (k < 0) k = -k - 2;                             // last boundary below hi
         if (k <= 0 || k >= kind.length - 1 || tokenEnd[k] < lo) return;
@@ -143,10 +143,10 @@ public final class Chunker {
     }
 
     /** Bytes decoded as UTF-8 (malformed bytes become U+FFFD), with the byte offset of each char. */
-    private record Utf8Text(String string, long[] charOffsets, boolean[] charStart) {
+    private record Utf8Text(String string, int[] charOffsets, boolean[] charStart) {
         static Utf8Text decode(byte[] b) {
             StringBuilder sb = new StringBuilder(b.length);
-            long[] offsets = new long[b.length + 1];       // byte offset of each char (at most one char per byte)
+            int[] offsets = new int[b.length + 1];         // byte offset of each char (at most one char per byte)
             boolean[] starts = new boolean[b.length + 1];
             int chars = 0, i = 0;
             while (i < b.length) {
@@ -164,9 +164,9 @@ public final class Chunker {
             return new Utf8Text(sb.toString(), Arrays.copyOf(offsets, chars + 1), starts);
         }
 
-        long byteOffset(int charIndex) { return charOffsets[charIndex]; }
+        int byteOffset(int charIndex) { return charOffsets[charIndex]; }
 
-        boolean isCharacterStart(long byteOffset) { return charStart[(int) byteOffset]; }
+        boolean isCharacterStart(int byteOffset) { return charStart[byteOffset]; }
 
         /** Length of a well-formed UTF-8 sequence at {@code i}, or 0. */
         private static int sequenceLength(byte[] b, int i) {
