@@ -45,8 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The chunker service end to end: real gRPC on loopback, a real Kafka broker in this JVM, the real
- * tokenizer of stories260K. Limits in the test profile (application.properties under src/test):
- * 64 KiB documents, 64 windows.
+ * tokenizer of stories260K. Limits in the test profile ({@code %test.} in application.properties):
+ * 64 KiB documents, 64 windows, W = 200 by default (the fallback model's context is 256).
  */
 @QuarkusTest
 @QuarkusTestResource(value = KafkaAndModelResource.class, restrictToAnnotatedClass = true)
@@ -95,8 +95,9 @@ class ChunkerServiceTest {
             String t = r.getWindows(i).getText().strip();
             assertTrue(t.endsWith(".") || t.endsWith("!") || t.endsWith("?") || t.endsWith("\""), "window " + i + " ends mid-sentence: " + t);
         }
-        // The default W (512 in the test profile) holds the whole story in one window.
-        assertEquals(1, chunker.split(SplitRequest.newBuilder().setText(STORY).build()).getWindowsCount());
+        // max_window_tokens 0 means the service's default (pcw.window-tokens, 200 in the test profile).
+        SplitResponse byDefault = chunker.split(SplitRequest.newBuilder().setText(text).build());
+        assertEquals(chunker.split(SplitRequest.newBuilder().setText(text).setMaxWindowTokens(200).build()), byDefault);
     }
 
     /** Chinese (stories260K spells it in byte tokens): windows end after 。！？ and never split a character. */
