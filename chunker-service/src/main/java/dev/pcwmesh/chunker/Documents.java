@@ -146,6 +146,7 @@ public class Documents {
         int[] prefix = model.prefix(instruction);
         // Split names nothing (documentId null); ingest takes the caller's id or derives one from the content.
         String id = documentId == null ? "" : documentId.isEmpty() ? contentId(model.fingerprint(), w, instruction, text) : documentId;
+        List<Integer> prefixList = ints(prefix);
         List<Window> windows = new ArrayList<>(pieces.size());
         for (int i = 0; i < pieces.size(); i++) {
             int[] piece = pieces.get(i);
@@ -155,6 +156,7 @@ public class Documents {
                     .addAllTokens(ints(piece))
                     .setText(text(piece))
                     .setModelFingerprint(model.fingerprint())
+                    .addAllPrefixTokens(prefixList)
                     .build());
         }
         return new Cut(id, mediaType, inputBytes, w, prefix, windows);

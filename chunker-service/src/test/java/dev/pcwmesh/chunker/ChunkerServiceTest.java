@@ -152,6 +152,7 @@ class ChunkerServiceTest {
             assertEquals(id, w.getDocumentId());
             assertEquals(m.getWindowTokens(i), w.getTokensCount());
             assertEquals(m.getModelFingerprint(), w.getModelFingerprint());
+            assertEquals(m.getPrefixTokensList(), w.getPrefixTokensList(), "every window carries the shared prefix");
             all.addAll(w.getTokensList());
         }
         assertArrayEquals(model.tokenizer().encode(text, false, false), all.stream().mapToInt(Integer::intValue).toArray());
