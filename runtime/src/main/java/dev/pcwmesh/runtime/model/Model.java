@@ -57,7 +57,12 @@ public final class Model implements AutoCloseable {
         return file.findString("general.name").orElse(file.path().getFileName().toString());
     }
 
-    private static String fingerprint(GgufFile file) {
+    /**
+     * The fingerprint of the model in {@code file}, computed without loading its weights (only the
+     * header and 4 KiB of each tensor are read): what a service that needs only the tokenizer uses
+     * to name the model its windows belong to. Equal to {@link #fingerprint()} of the loaded model.
+     */
+    public static String fingerprint(GgufFile file) {
         MessageDigest sha = SegmentIds.sha256();
         MemorySegment seg = file.segment();
         sha.update(seg.asSlice(0, file.dataOffset()).toArray(ValueLayout.JAVA_BYTE));

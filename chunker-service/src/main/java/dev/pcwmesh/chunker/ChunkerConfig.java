@@ -1,0 +1,72 @@
+package dev.pcwmesh.chunker;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+
+/** The chunker's settings, under {@code pcw.*} (application.properties, environment {@code PCW_...}). */
+@ConfigMapping(prefix = "pcw")
+public interface ChunkerConfig {
+
+    /** The GGUF model whose tokenizer cuts the windows; only its metadata is read, never its weights. */
+    Path model();
+
+    /** Tokens per window (W) when a request leaves {@code max_window_tokens} at 0. */
+    @WithDefault("512")
+    int windowTokens();
+
+    Limits limits();
+
+    Topics topics();
+
+    /** Limits enforced on every request; beyond them a request is refused with a reason. */
+    interface Limits {
+        /** Largest document accepted, in bytes of the raw input (and of the extracted text): INVALID_ARGUMENT beyond. */
+        @WithDefault("16777216")
+        long maxDocumentBytes();
+
+        /** Most windows one document may be cut into: RESOURCE_EXHAUSTED beyond. */
+        @WithDefault("4096")
+        int maxWindows();
+
+        /** Largest W a request may ask for (also capped by the model's trained context length). */
+        @WithDefault("8192")
+        int maxWindowTokens();
+
+        /** Split and Ingest calls served at once over gRPC; beyond, RESOURCE_EXHAUSTED (BUSY) at once rather than a queue. */
+        @WithDefault("16")
+        int maxConcurrentRequests();
+
+        /** Largest instruction (the shared prefix text), in bytes. */
+        @WithDefault("8192")
+        int maxInstructionBytes();
+    }
+
+    /** Kafka topics the chunker writes. The input topic is the {@code documents} channel's ({@code mp.messaging.incoming.documents.topic}). */
+    interface Topics {
+        /** Every window, key = document id, value = a serialized {@code pcwmesh.v1.Window}. */
+        @WithDefault("pcw.windows")
+        String windows();
+
+        /** Every document's manifest, key = document id, value = a serialized {@code DocumentManifest}; compacted. */
+        @WithDefault("pcw.manifests")
+        String manifests();
+
+        /** Records of the documents topic that could not be ingested, with reason headers. */
+        @WithDefault("pcw.documents.dlq")
+        String documentsDlq();
+
+        /** Create the topics at start-up when they are missing (manifests compacted). */
+        @WithDefault("true")
+        boolean create();
+
+        /** Partitions of topics the chunker creates (windows spread over encoders by document id). */
+        @WithDefault("8")
+        int partitions();
+
+        /** Replication factor of topics the chunker creates. */
+        @WithDefault("1")
+        short replicationFactor();
+    }
+}
