@@ -6,7 +6,12 @@ Format of one example (what the model is trained on and evaluated with):
     <BOS>{document}\n\nQuestion: {question}\nAnswer: {answer}\n<EOS>
 
 The prompt given to the model ends right after "Answer:"; the expected continuation is
-" {answer}\n" followed by the EOS token. Training examples may carry further question/answer
+" {answer}\n" followed by the EOS token, where the answer restates the fact's sentence as the
+document has it ("The code of Hoane is TN-8087."). Restating makes answering an induction
+problem: the model turns the question into the sentence's opening (copied from the question just
+read), then finds that opening in the document and copies what follows. A bare value ("TN-8087")
+needs the same lookup without the opening to match on, and a few-million-parameter model trained
+for an hour on two cores did not learn it (0 % held-out after 979 steps). Training examples may carry further question/answer
 blocks after the first (same format, each "\n\nQuestion: ...\nAnswer: ...\n<EOS>") to use the
 window; evaluation examples have exactly one.
 """

@@ -42,7 +42,7 @@ def tokenizer_corpus(n, seed):
         doc, facts = data.make_document(rng, "train", rng.randint(2, 8), lambda s: len(s) // 4, rng.randint(30, 220))
         t = doc
         for f in facts:
-            t += data.qa_text(f[1]) + data.answer_text(f[2])
+            t += data.qa_text(f[1]) + data.answer_text(f[0])
         texts.append(t)
     return texts
 
@@ -55,9 +55,9 @@ def eval_example(rng, tok, split):
         f = rng.choice(facts)
         prompt = data.prompt_text(doc, f[1])
         p_ids = tok.encode(prompt, bos=True)
-        a_ids = tok.encode(data.answer_text(f[2])) + [tok.eos]
+        a_ids = tok.encode(data.answer_text(f[0])) + [tok.eos]
         if len(p_ids) + len(a_ids) <= 256:
-            return prompt, f[2], p_ids, a_ids
+            return prompt, f[0], p_ids, a_ids
 
 
 SHORT_PHASE = 0.35   # fraction of training spent on short documents only
@@ -83,9 +83,9 @@ def train_example(rng, tok, short, context):
         rng.shuffle(order)
         n_qa = 0
         for i in order:
-            _, q, a = facts[i]
+            sentence, q, _ = facts[i]
             q_ids = tok.encode(data.qa_text(q))
-            a_ids = tok.encode(data.answer_text(a)) + [tok.eos]
+            a_ids = tok.encode(data.answer_text(sentence)) + [tok.eos]
             if len(ids) + len(q_ids) + len(a_ids) > context:
                 break
             ids += q_ids + a_ids
@@ -138,7 +138,7 @@ def teacher_forced_correct(model, examples, eos, bs=32):
 
 
 @torch.no_grad()
-def greedy(model, ids, eos, max_new=16, context=256, stop_at_newline=None):
+def greedy(model, ids, eos, max_new=48, context=256, stop_at_newline=None):
     """Greedy continuation (no KV cache): stops after EOS, after max_new tokens, or, when
     stop_at_newline is a tokenizer, after the first token whose text holds a newline (enough to
     read the answer)."""

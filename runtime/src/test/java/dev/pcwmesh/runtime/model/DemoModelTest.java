@@ -84,13 +84,18 @@ class DemoModelTest {
                     (row, l) -> System.arraycopy(l, 0, logits, 0, l.length));
             JsonNode expected = p.get("logits");
             assertEquals(vocab, expected.size());
-            double maxDiff = 0;
+            double maxDiff = 0, scale = 0;
             int worst = -1;
             for (int i = 0; i < vocab; i++) {
                 double d = Math.abs(logits[i] - expected.get(i).asDouble());
+                scale = Math.max(scale, Math.abs(expected.get(i).asDouble()));
                 if (d > maxDiff) { maxDiff = d; worst = i; }
             }
-            assertTrue(maxDiff < 2e-3, "max |logit - torch| = " + maxDiff + " at token " + worst + " for prompt " + p.get("prompt").asText());
+            // The runtime rounds activations to f16 before each F16 product (ggml's vec_dot_type),
+            // torch multiplies f32 activations: the gap grows with the logits (about 1.7e-4 of the
+            // largest seen), while a wrong computation moves them by whole units.
+            double tolerance = Math.max(2e-3, 2e-4 * scale);
+            assertTrue(maxDiff < tolerance, "max |logit - torch| = " + maxDiff + " (tolerance " + tolerance + ") at token " + worst + " for prompt " + p.get("prompt").asText());
         }
     }
 
@@ -103,7 +108,8 @@ class DemoModelTest {
             int[] torch = ints(g.get("greedy_ids"));
             boolean endsAtEos = torch.length > 0 && torch[torch.length - 1] == eos;
             int[] expected = endsAtEos ? Arrays.copyOf(torch, torch.length - 1) : torch;
-            GenerationResult r = generator.generate(ints(g.get("ids")), SamplingParams.greedy(16), TokenListener.NONE);
+            // As many steps as torch took: its EOS ends the runtime's run too, a cut-off ends both alike.
+            GenerationResult r = generator.generate(ints(g.get("ids")), SamplingParams.greedy(Math.max(1, torch.length)), TokenListener.NONE);
             assertArrayEquals(expected, r.tokens(), "greedy continuation of: " + g.get("prompt").asText());
             assertEquals(endsAtEos ? StopReason.END_OF_GENERATION : StopReason.MAX_TOKENS, r.stopReason());
             assertEquals(g.get("greedy_text").asText(), r.text());
