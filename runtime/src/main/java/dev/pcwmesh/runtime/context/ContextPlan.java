@@ -1,7 +1,6 @@
 package dev.pcwmesh.runtime.context;
 
 import dev.pcwmesh.runtime.kv.KvSegment;
-import dev.pcwmesh.runtime.kv.KvView;
 import dev.pcwmesh.runtime.model.Attention;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.ModelConfig;
@@ -44,11 +43,10 @@ public final class ContextPlan {
      * A placed segment: keys rotated to their placed positions, the segment's values, and what
      * the plan's rules need besides (ReRoPE's second rotation, top-k's block representatives).
      */
-    record Block(Role role, int[] positions, float[][] keys, float[][] values, float[][] farKeys, float[][] representatives)
-            implements KvView {
-        @Override public int length() { return positions.length; }
-        @Override public float[] keys(int layer) { return keys[layer]; }
-        @Override public float[] values(int layer) { return values[layer]; }
+    record Block(Role role, int[] positions, float[][] keys, float[][] values, float[][] farKeys, float[][] representatives) {
+        int length() { return positions.length; }
+        float[] keys(int layer) { return keys[layer]; }
+        float[] values(int layer) { return values[layer]; }
     }
 
     private final Model model;

@@ -32,13 +32,14 @@ final class PlanAttention implements Attention {
     private final int windowKeys;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    /** Per-thread buffers: scores of one head over every key, a far-rotated query, candidates for top-k. */
+    /** Per-thread buffers: scores of one head over every key, a far-rotated query, top-k's candidates (score, rank, chosen, keys covered). */
     private static final class Scratch {
         float[] scores = new float[256];
         float[] farQ = new float[0];
         float[] candidates = new float[0];
         long[] order = new long[0];
         boolean[] chosen = new boolean[0];
+        int[] sizes = new int[0];
     }
 
     PlanAttention(ContextPlan plan, ModelConfig config, AttentionProbe probe) {
@@ -175,6 +176,7 @@ final class PlanAttention implements Attention {
             s.candidates = new float[candidates];
             s.order = new long[candidates];
             s.chosen = new boolean[candidates];
+            s.sizes = new int[candidates];
         }
         float[] cand = s.candidates;
         long[] order = s.order;
@@ -186,6 +188,7 @@ final class PlanAttention implements Attention {
             float[] keys = size == 1 ? b.keys(layer) : b.representatives()[layer];
             int groups = (b.length() + size - 1) / size;
             for (int g = 0; g < groups; g++, ci++) {
+                s.sizes[ci] = Math.min(size, b.length() - g * size);
                 cand[ci] = Vectors.dot(q, qOff, keys, g * kvDim + kvOff, headDim) * scale;
                 order[ci] = ((long) sortable(cand[ci]) << 32) | (Integer.MAX_VALUE - ci);
             }
@@ -197,7 +200,7 @@ final class PlanAttention implements Attention {
         for (int r = candidates - 1; r >= 0 && covered < topK.k(); r--) {
             int g = Integer.MAX_VALUE - (int) order[r];
             chosen[g] = true;
-            covered += size == 1 ? 1 : groupLength(g, size);
+            covered += s.sizes[g];
         }
 
         long scored = candidates;
@@ -219,17 +222,6 @@ final class PlanAttention implements Attention {
             i += b.length();
         }
         return scored;
-    }
-
-    /** Keys in candidate block {@code index} (counted over all window blocks) of {@code size}. */
-    private int groupLength(int index, int size) {
-        for (ContextPlan.Block b : blocks) {
-            if (b.role() != ContextPlan.Role.WINDOW) continue;
-            int groups = (b.length() + size - 1) / size;
-            if (index < groups) return Math.min(size, b.length() - index * size);
-            index -= groups;
-        }
-        throw new IllegalArgumentException("no candidate " + index);
     }
 
     /** An int that orders as the float does (for sorting scores packed into longs). */

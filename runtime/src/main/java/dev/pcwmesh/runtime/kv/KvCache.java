@@ -11,7 +11,7 @@ import java.util.Arrays;
  * {@link KvSegment} stores, so that it can later be placed at any position, and what ReRoPE
  * rotates a second time for its clipped distances (kept in {@link #farKeys}).
  */
-public final class KvCache implements KvView {
+public final class KvCache {
     private final int layers;
     private final int kvDim;
     private final boolean keepRawKeys;
@@ -55,9 +55,14 @@ public final class KvCache implements KvView {
         return a == null ? new float[tokens * kvDim] : Arrays.copyOf(a, tokens * kvDim);
     }
 
-    @Override public int length() { return length; }
-    @Override public float[] keys(int layer) { return keys[layer]; }
-    @Override public float[] values(int layer) { return values[layer]; }
+    /** Rows committed so far. */
+    public int length() { return length; }
+
+    /** Rotated keys of a layer, {@code kvDim} floats a row. */
+    public float[] keys(int layer) { return keys[layer]; }
+
+    /** Values of a layer, {@code kvDim} floats a row. */
+    public float[] values(int layer) { return values[layer]; }
 
     public boolean keepsRawKeys() { return keepRawKeys; }
 
