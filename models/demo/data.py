@@ -17,7 +17,7 @@ window; evaluation examples have exactly one.
 """
 import random
 
-from pools import pool, VEHICLES, ITEMS, MONTHS
+from pools import pool, fresh_name, VEHICLES, ITEMS, MONTHS
 
 RELATIONS = ["lives_in", "works_as", "code_of", "departs_at", "born_on", "owns", "married_to"]
 
@@ -70,9 +70,12 @@ def _article(word):
 
 
 class Pools:
-    """Draws names and values from one split ('train' or 'heldout')."""
+    """Draws names and values from one split ('train' or 'heldout'). Held-out names come from the
+    fixed held-out lists; training names are made fresh for every use (`pools.fresh_name`), so
+    the model must copy them from the document rather than recall them."""
 
     def __init__(self, split):
+        self.split = split
         self.first = pool("first_names", split)
         self.last = pool("surnames", split)
         self.places = pool("places", split)
@@ -82,25 +85,30 @@ class Pools:
         self.years = pool("years", split)
         self.quantities = pool("quantities", split)
 
+    def name(self, kind, rng):
+        if self.split == "train":
+            return fresh_name(kind, rng)
+        return rng.choice({"first_names": self.first, "surnames": self.last, "places": self.places}[kind])
+
 
 def make_fact(rng, p, rel, used):
     """One fact: (sentence, question, answer). `used` keeps subjects unique within a document."""
     def person():
         while True:
-            n = rng.choice(p.first) + " " + rng.choice(p.last)
+            n = p.name("first_names", rng) + " " + p.name("surnames", rng)
             if n not in used["person"]:
                 used["person"].add(n)
                 return n
 
     def place(key):
         while True:
-            x = rng.choice(p.places)
+            x = p.name("places", rng)
             if x not in used[key]:
                 used[key].add(x)
                 return x
 
     if rel == "lives_in":
-        who, where = person(), rng.choice(p.places)
+        who, where = person(), p.name("places", rng)
         return f"{who} lives in {where}.", f"Where does {who} live?", where
     if rel == "works_as":
         who, prof = person(), rng.choice(p.profs)
@@ -112,7 +120,7 @@ def make_fact(rng, p, rel, used):
     if rel == "departs_at":
         v = rng.choice(VEHICLES)
         while True:
-            where = rng.choice(p.places)
+            where = p.name("places", rng)
             if (v, where) not in used["route"]:
                 used["route"].add((v, where))
                 break

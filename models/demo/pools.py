@@ -101,6 +101,28 @@ def heldout_names():
     return set(POOLS["first_names"]["heldout"]) | set(POOLS["surnames"]["heldout"]) | set(POOLS["places"]["heldout"])
 
 
+_HELDOUT_NAMES = None
+
+
+def fresh_name(kind, rng):
+    """A training-split name made on the spot by the pools' own construction ('first_names',
+    'surnames' or 'places'), never one of the held-out names of any kind.
+
+    Training documents use fresh names rather than the fixed `train` lists: with a few hundred
+    names seen thousands of times, a small model learns to recall them and does not learn to copy
+    a name it has never seen, which is what every held-out question asks of it."""
+    global _HELDOUT_NAMES
+    if _HELDOUT_NAMES is None:
+        _HELDOUT_NAMES = heldout_names()
+    build = {"first_names": lambda r: (_syllable(r) + _syllable(r)).capitalize(),
+             "surnames": lambda r: (_syllable(r) + r.choice(_SURNAME_ENDS)).capitalize(),
+             "places": lambda r: (_syllable(r) + r.choice(_PLACE_ENDS)).capitalize()}[kind]
+    while True:
+        w = build(rng)
+        if 4 <= len(w) <= 11 and w not in _HELDOUT_NAMES:
+            return w
+
+
 def write_json(path):
     doc = {
         "description": "Disjoint training and held-out pools of the PCW demo model's synthetic corpus. "

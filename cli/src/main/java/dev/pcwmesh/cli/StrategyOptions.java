@@ -1,6 +1,6 @@
 package dev.pcwmesh.cli;
 
-import dev.pcwmesh.eval.StrategySettings;
+import dev.pcwmesh.runtime.context.StrategySettings;
 import dev.pcwmesh.runtime.context.PositionEncoding;
 import dev.pcwmesh.runtime.context.Strategy;
 import dev.pcwmesh.runtime.model.Model;

@@ -1,7 +1,7 @@
 package dev.pcwmesh.cli;
 
-import dev.pcwmesh.eval.RopeSettings;
-import dev.pcwmesh.eval.StrategySettings;
+import dev.pcwmesh.runtime.context.RopeSettings;
+import dev.pcwmesh.runtime.context.StrategySettings;
 import picocli.CommandLine.Option;
 
 /**

@@ -1,5 +1,6 @@
 package dev.pcwmesh.eval;
 
+import dev.pcwmesh.runtime.context.RopeSettings;
 import dev.pcwmesh.runtime.context.PositionEncoding;
 import dev.pcwmesh.runtime.model.RopeConfig;
 

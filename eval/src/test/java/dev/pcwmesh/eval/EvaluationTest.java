@@ -1,5 +1,7 @@
 package dev.pcwmesh.eval;
 
+import dev.pcwmesh.runtime.context.StrategySettings;
+import dev.pcwmesh.runtime.context.RopeSettings;
 import dev.pcwmesh.eval.tasks.Flavour;
 import dev.pcwmesh.eval.tasks.TaskKind;
 import dev.pcwmesh.runtime.Stories260K;

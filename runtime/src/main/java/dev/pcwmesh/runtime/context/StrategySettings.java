@@ -1,18 +1,10 @@
-package dev.pcwmesh.eval;
+package dev.pcwmesh.runtime.context;
 
-import dev.pcwmesh.runtime.context.Embedder;
-import dev.pcwmesh.runtime.context.LambdaWindow;
-import dev.pcwmesh.runtime.context.ParallelWindows;
-import dev.pcwmesh.runtime.context.Sequential;
-import dev.pcwmesh.runtime.context.Strategy;
-import dev.pcwmesh.runtime.context.TokenSelection;
-import dev.pcwmesh.runtime.context.WindowAttention;
-import dev.pcwmesh.runtime.context.WindowSelection;
 import dev.pcwmesh.runtime.model.Model;
 
 /**
- * The knobs of every context strategy, and the strategy a name stands for. {@code pcw qa} and
- * {@code pcw eval} both build their strategies here, so a name means the same in both.
+ * The knobs of every context strategy, and the strategy a name stands for. {@code pcw qa},
+ * {@code pcw eval} and the generator service build their strategies here, so a name means the same in all.
  *
  * @param topK           select: windows kept (null: 4); tokens: window keys per head (null: 256)
  * @param blockSize      tokens: keys chosen in blocks of this many by their mean key

@@ -1,13 +1,11 @@
-package dev.pcwmesh.eval;
+package dev.pcwmesh.runtime.context;
 
-import dev.pcwmesh.runtime.context.PositionEncoding;
-import dev.pcwmesh.runtime.context.ReRope;
 import dev.pcwmesh.runtime.model.RopeConfig;
 import dev.pcwmesh.runtime.model.RopeScaling;
 
 /**
  * A position encoding by name with its parameters: the file's own RoPE, a rescaling of its
- * frequencies, or ReRoPE. Shared by {@code pcw qa} and {@code pcw eval}.
+ * frequencies, or ReRoPE. Shared by {@code pcw qa}, {@code pcw eval} and the generator service.
  *
  * @param name           one of {@link #NAMES}
  * @param scale          target length / trained length (linear, ntk, yarn, llama3)
