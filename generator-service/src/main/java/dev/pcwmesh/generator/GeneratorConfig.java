@@ -1,0 +1,114 @@
+package dev.pcwmesh.generator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The generator's settings, under {@code pcw.*} (application.properties, environment {@code PCW_...}). */
+@ConfigMapping(prefix = "pcw")
+public interface GeneratorConfig {
+
+    /** The GGUF model that answers; it must be the model the chunker and encoders use (same fingerprint). */
+    Path model();
+
+    Limits limits();
+
+    Topics topics();
+
+    Segments segments();
+
+    /** Limits enforced on every question; beyond them it is refused with a reason. */
+    interface Limits {
+        /** Largest question, in tokens after the question format is applied: INVALID_ARGUMENT beyond. */
+        @WithDefault("512")
+        int maxQuestionTokens();
+
+        /** Most answer tokens; a request asking for more (or for 0, the default) gets this many. */
+        @WithDefault("256")
+        int maxNewTokens();
+
+        /** Asks answered at once (gRPC and Kafka together); beyond, gRPC gets RESOURCE_EXHAUSTED (BUSY) at once. */
+        @WithDefault("4")
+        int maxConcurrentAsks();
+
+        /** Most documents one ask may name. */
+        @WithDefault("16")
+        int maxDocumentsPerAsk();
+
+        /**
+         * How long an ask waits for a document's windows to arrive on the windows topic after its
+         * manifest (they are published before it, but on other partitions); DEADLINE_EXCEEDED after.
+         */
+        @WithDefault("30s")
+        Duration documentWait();
+
+        /** Most windows one ask may place (all its documents together): RESOURCE_EXHAUSTED beyond. */
+        @WithDefault("4096")
+        int maxWindowsPerAsk();
+    }
+
+    /** Kafka topics the generator reads and writes. */
+    interface Topics {
+        /** Manifests (compacted, key = document id), written by the chunker. */
+        @WithDefault("pcw.manifests")
+        String manifests();
+
+        /** Windows (compacted, key = document id/index), written by the chunker. */
+        @WithDefault("pcw.windows")
+        String windows();
+
+        /** Segment locations (compacted, key = document id/index or document id/prefix), written by the encoders. */
+        @WithDefault("pcw.segments")
+        String segments();
+
+        /** Answers to the questions of the {@code questions} channel, key = request id, value = a serialized {@code AnswerRecord}. */
+        @WithDefault("pcw.answers")
+        String answers();
+
+        /** Question records that could not be read, with reason headers. */
+        @WithDefault("pcw.questions.dlq")
+        String questionsDlq();
+
+        /** Create missing topics at start-up (so the generator may start before the chunker and encoders). */
+        @WithDefault("true")
+        boolean create();
+
+        @WithDefault("8")
+        int partitions();
+
+        @WithDefault("1")
+        short replicationFactor();
+    }
+
+    /** Where segments come from. */
+    interface Segments {
+        /** Bytes of KV segments kept in this generator's cache (least recently used go first). */
+        @WithDefault("1073741824")
+        long cacheBytes();
+
+        /**
+         * How long an ask waits for the encoders to publish its windows' segments. A window still
+         * missing after that is encoded here when {@code encode-locally} is on, otherwise the ask
+         * fails with DEADLINE_EXCEEDED. The caller's own deadline always wins.
+         */
+        @WithDefault("60s")
+        Duration encodeWait();
+
+        /**
+         * Encode here what the encoders have not published in time, could not serve, or cannot serve
+         * (a position encoding other than the model file's: encoders encode windows under the file's).
+         */
+        @WithDefault("true")
+        boolean encodeLocally();
+
+        /** Deadline of one FetchSegments call to an encoder. */
+        @WithDefault("30s")
+        Duration fetchTimeout();
+
+        /** Largest gRPC message accepted from an encoder (a segment part is at most 1 MiB). */
+        @WithDefault("4194304")
+        int maxInboundMessageBytes();
+    }
+}

@@ -1,0 +1,212 @@
+package dev.pcwmesh.generator;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.pcwmesh.proto.v1.DocumentManifest;
+import dev.pcwmesh.proto.v1.SegmentLocation;
+import dev.pcwmesh.proto.v1.Window;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * What the mesh knows, read from the compacted topics: document manifests ({@code pcw.manifests}),
+ * window tokens ({@code pcw.windows}) and where each window's segment lives ({@code pcw.segments}).
+ *
+ * <p>One consumer thread reads all partitions of the three topics from the beginning at start-up,
+ * without a consumer group: every generator instance needs the whole view, and a restarted one
+ * rebuilds it from the topics, losing nothing. It then follows them as records arrive. Readers
+ * wait on this object's monitor, which the thread notifies after every batch.
+ */
+@Startup
+@ApplicationScoped
+public class MeshView {
+    private static final Logger LOG = Logger.getLogger(MeshView.class);
+
+    /** A document as the generator needs it: its manifest, its window tokens by index, and the segments encoders hold. */
+    public record DocumentState(DocumentManifest manifest, Map<Integer, int[]> windows, Map<Integer, SegmentLocation> locations) {
+        public boolean complete() { return windows.size() == manifest.getWindowCount(); }
+
+        /** Every window's segment, and the prefix's when there is a prefix, are published by an encoder. */
+        public boolean encoded() {
+            boolean prefix = manifest.getPrefixTokensCount() == 0 || locations.containsKey(-1);
+            return prefix && windowsEncoded() == manifest.getWindowCount();
+        }
+
+        public int windowsEncoded() {
+            return (int) locations.keySet().stream().filter(i -> i >= 0 && i < manifest.getWindowCount()).count();
+        }
+    }
+
+    private final GeneratorConfig.Topics topics;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Thread thread;
+    private final Map<String, DocumentManifest> manifests = new HashMap<>();
+    private final Map<String, TreeMap<Integer, int[]>> windows = new HashMap<>();
+    private final Map<String, TreeMap<Integer, SegmentLocation>> locationsByDocument = new HashMap<>();
+    private final Map<String, SegmentLocation> locationsById = new HashMap<>();
+    private Map<TopicPartition, Long> startEnd;
+    private boolean caughtUp;
+    private volatile String problem = "starting";
+    private volatile boolean running = true;
+
+    public MeshView(GeneratorConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+        this.topics = config.topics();
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "pcw-generator-view");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20);
+        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = Thread.ofPlatform().name("pcw-mesh-view").daemon().start(this::run);
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = awaitPartitions();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            synchronized (this) {
+                startEnd = end;
+            }
+            while (running) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                synchronized (this) {
+                    for (ConsumerRecord<String, byte[]> r : records) apply(r);
+                    if (!caughtUp && startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                        caughtUp = true;
+                        problem = null;
+                        LOG.infof("mesh view caught up: %d documents, %d segment locations", manifests.size(), locationsById.size());
+                    }
+                    notifyAll();
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) problem = "mesh view stopped: " + e;
+        } catch (RuntimeException e) {
+            problem = "mesh view failed: " + e;
+            LOG.error("the mesh view stopped reading Kafka", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** The partitions of the three topics, waiting until each topic exists (another service may create it). */
+    private List<TopicPartition> awaitPartitions() {
+        List<TopicPartition> out = new ArrayList<>();
+        for (String topic : List.of(topics.manifests(), topics.windows(), topics.segments())) {
+            List<PartitionInfo> infos = List.of();
+            while (infos.isEmpty()) {
+                if (!running) throw new WakeupException();
+                try {
+                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+                } catch (TimeoutException e) {
+                    infos = List.of();
+                }
+                if (infos.isEmpty()) problem = "waiting for topic " + topic;
+            }
+            for (PartitionInfo i : infos) out.add(new TopicPartition(topic, i.partition()));
+        }
+        return out;
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> r) {
+        try {
+            if (r.topic().equals(topics.manifests())) {
+                if (r.value() == null) manifests.remove(r.key());
+                else {
+                    DocumentManifest m = DocumentManifest.parseFrom(r.value());
+                    manifests.put(m.getDocumentId(), m);
+                }
+            } else if (r.topic().equals(topics.windows())) {
+                if (r.value() == null) return;   // tombstones of windows are left to the manifest's
+                Window w = Window.parseFrom(r.value());
+                windows.computeIfAbsent(w.getDocumentId(), k -> new TreeMap<>())
+                        .put(w.getIndex(), w.getTokensList().stream().mapToInt(Integer::intValue).toArray());
+            } else if (r.topic().equals(topics.segments())) {
+                if (r.value() == null) return;
+                SegmentLocation l = SegmentLocation.parseFrom(r.value());
+                locationsByDocument.computeIfAbsent(l.getDocumentId(), k -> new TreeMap<>()).put(l.getWindowIndex(), l);
+                locationsById.put(l.getSegmentId(), l);
+            }
+        } catch (InvalidProtocolBufferException e) {
+            LOG.warnf("skipping an unreadable record %s-%d@%d: %s", r.topic(), r.partition(), r.offset(), e.getMessage());
+        }
+    }
+
+    /** Null when the view has read the topics up to where they ended at start-up, else why not. */
+    public String problem() { return problem; }
+
+    /** Waits until the view has caught up with the topics; false if {@code deadlineNanos} (System.nanoTime) passes first. */
+    public synchronized boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
+        while (!caughtUp) {
+            if (!waitUntil(deadlineNanos)) return false;
+        }
+        return true;
+    }
+
+    /** The document's state now, or null when no manifest names it. */
+    public synchronized DocumentState document(String documentId) {
+        DocumentManifest m = manifests.get(documentId);
+        if (m == null) return null;
+        Map<Integer, int[]> w = new TreeMap<>(windows.getOrDefault(documentId, new TreeMap<>()));
+        w.keySet().removeIf(i -> i < 0 || i >= m.getWindowCount());
+        Map<Integer, SegmentLocation> l = new TreeMap<>(locationsByDocument.getOrDefault(documentId, new TreeMap<>()));
+        DocumentState state = new DocumentState(m, w, l);
+        return new DocumentState(m.toBuilder().setWindowsEncoded(state.windowsEncoded()).build(), w, l);
+    }
+
+    /**
+     * Waits until the document's windows have all arrived and, when {@code encoded}, until the
+     * encoders have published every segment; returns its state then, or as it is when
+     * {@code deadlineNanos} passes first (null when unknown).
+     */
+    public synchronized DocumentState await(String documentId, boolean encoded, long deadlineNanos) throws InterruptedException {
+        while (true) {
+            DocumentState s = document(documentId);
+            if (s == null || (s.complete() && (!encoded || s.encoded()))) return s;
+            if (!waitUntil(deadlineNanos)) return s;
+        }
+    }
+
+    /** Where the segment with this content id lives, or null when no encoder published it. */
+    public synchronized SegmentLocation location(String segmentId) {
+        return locationsById.get(segmentId);
+    }
+
+    /** Documents known now. */
+    public synchronized int documents() { return manifests.size(); }
+
+    private boolean waitUntil(long deadlineNanos) throws InterruptedException {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) return false;
+        wait(Math.max(1, left / 1_000_000));
+        return true;
+    }
+
+    @PreDestroy
+    void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(5000);
+    }
+}

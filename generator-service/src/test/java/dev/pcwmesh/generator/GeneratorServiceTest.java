@@ -1,0 +1,305 @@
+package dev.pcwmesh.generator;
+
+import dev.pcwmesh.proto.v1.AnswerEvent;
+import dev.pcwmesh.proto.v1.AnswerFigures;
+import dev.pcwmesh.proto.v1.AnswerRecord;
+import dev.pcwmesh.proto.v1.AskRequest;
+import dev.pcwmesh.proto.v1.DocumentManifest;
+import dev.pcwmesh.proto.v1.DocumentRef;
+import dev.pcwmesh.proto.v1.GeneratorGrpc;
+import dev.pcwmesh.proto.v1.QuestionRecord;
+import dev.pcwmesh.proto.v1.Sampling;
+import dev.pcwmesh.proto.v1.StrategySpec;
+import dev.pcwmesh.proto.v1.Window;
+import dev.pcwmesh.runtime.context.Chunker;
+import dev.pcwmesh.runtime.context.Document;
+import dev.pcwmesh.runtime.context.LocalSegments;
+import dev.pcwmesh.runtime.context.PlanRequest;
+import dev.pcwmesh.runtime.context.StrategySettings;
+import dev.pcwmesh.runtime.generate.Generator;
+import dev.pcwmesh.runtime.generate.SamplingParams;
+import dev.pcwmesh.runtime.generate.TokenListener;
+import dev.pcwmesh.runtime.model.Model;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The generator against a real broker in this JVM and real gRPC on loopback, with the shipped
+ * demo model. The test plays the chunker's part by publishing windows and manifests in the
+ * chunker's record format; no encoder runs, so every segment is encoded here (the fetch path is
+ * exercised by the mesh's end-to-end test, with real encoders).
+ */
+@QuarkusTest
+@QuarkusTestResource(KafkaAndModelResource.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GeneratorServiceTest {
+    private static final int WINDOW = 100;
+
+    @GrpcClient("generator")
+    GeneratorGrpc.GeneratorBlockingStub generator;
+
+    @GrpcClient("generator")
+    Channel channel;
+
+    @Inject
+    LoadedModel loaded;
+
+    @Inject
+    Asks asks;
+
+    private KafkaProducer<String, byte[]> producer;
+    private String document;
+    private List<int[]> windows;
+
+    @BeforeAll
+    void publishDocument() throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        windows = new Chunker(loaded.model().tokenizer(), WINDOW).split(factsText(new Random(7), 60));
+        assertTrue(windows.size() >= 8, "the document should be at least 8 windows, got " + windows.size());
+        document = "doc-" + UUID.randomUUID();
+        publish(document, windows, windows.size());
+    }
+
+    @AfterAll
+    void close() {
+        producer.close();
+    }
+
+    @Test
+    void answersLikeTheRuntimeInProcessForEachStrategy() {
+        for (String strategy : List.of("parallel", "select", "sequential")) {
+            Answer a = ask(request(document, "What is the code of Brimstad?", strategy));
+            String expected = inProcess(strategy, "What is the code of Brimstad?");
+            assertEquals(expected, a.text, strategy);
+            assertEquals(windows.size(), a.figures.getWindowsTotal(), strategy);
+            assertEquals(strategy.equals("select") ? 4 : strategy.equals("sequential") ? 1 : windows.size(), a.figures.getWindowsUsed(), strategy);
+            assertTrue(a.figures.getTokensOut() > 0, strategy);
+        }
+    }
+
+    @Test
+    void aSecondQuestionEncodesNothing() {
+        String doc = "doc-" + UUID.randomUUID();
+        List<int[]> w = new Chunker(loaded.model().tokenizer(), WINDOW).split(factsText(new Random(11), 40));
+        publish(doc, w, w.size());
+        Answer first = ask(request(doc, "Where does Hana Brolo live?", "parallel"));
+        // The prefix (BOS) is the same segment as every other document's, so an earlier test may have cached it.
+        assertEquals(w.size() + 1, first.figures.getSegmentsEncodedHere() + first.figures.getSegmentCacheHits());
+        assertTrue(first.figures.getSegmentsEncodedHere() >= w.size(), "every window encoded once");
+        Answer second = ask(request(doc, "What is the code of Brimstad?", "parallel"));
+        assertEquals(0, second.figures.getSegmentsEncodedHere());
+        assertEquals(w.size() + 1, second.figures.getSegmentCacheHits());
+    }
+
+    @Test
+    void kafkaQuestionsGetTheSameAnswerAsGrpc() throws Exception {
+        AskRequest req = request(document, "When does the ferry to Kelmouth depart?", "parallel");
+        Answer grpc = ask(req);
+        String id = "req-" + UUID.randomUUID();
+        producer.send(new ProducerRecord<>("pcw.questions", id, QuestionRecord.newBuilder().setRequest(req).build().toByteArray())).get();
+        producer.send(new ProducerRecord<>("pcw.questions", "poison", "not a question".getBytes(StandardCharsets.UTF_8))).get();
+        producer.send(new ProducerRecord<>("pcw.questions", "req-unknown", QuestionRecord.newBuilder()
+                .setRequest(request("no-such-document", "Who?", "parallel")).build().toByteArray())).get();
+
+        AnswerRecord answer = AnswerRecord.parseFrom(firstRecord("pcw.answers", id).value());
+        assertEquals("", answer.getError());
+        assertEquals(grpc.text, answer.getText());
+        assertEquals(grpc.figures.getTokensOut(), answer.getFigures().getTokensOut());
+
+        AnswerRecord unknown = AnswerRecord.parseFrom(firstRecord("pcw.answers", "req-unknown").value());
+        assertTrue(unknown.getError().startsWith("NOT_FOUND"), unknown.getError());
+
+        ConsumerRecord<String, byte[]> dead = firstRecord("pcw.questions.dlq", "poison");
+        assertEquals("not a question", new String(dead.value(), StandardCharsets.UTF_8));
+        assertEquals("UNPARSEABLE", new String(dead.headers().lastHeader("pcw-reason").value(), StandardCharsets.UTF_8));
+        assertNotNull(dead.headers().lastHeader("dead-letter-reason"));
+    }
+
+    @Test
+    void badRequestsGetTheirStatus() {
+        assertStatus(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> ask(request("no-such-document", "Who?", "parallel")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "EMPTY_QUESTION", () -> ask(request(document, "  ", "parallel")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "QUESTION_TOO_LONG", () -> ask(request(document, "Who? ".repeat(100), "parallel")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "BAD_STRATEGY", () -> ask(request(document, "Who?", "telepathy")));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "NO_DOCUMENTS", () -> ask(AskRequest.newBuilder().setQuestion("Who?").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "BAD_QUESTION_FORMAT", () -> ask(request(document, "Who?", "parallel").toBuilder()
+                .setQuestionFormat("no placeholder").build()));
+        assertStatus(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> generator.getDocument(DocumentRef.newBuilder().setDocumentId("nope").build()));
+        DocumentManifest m = generator.getDocument(DocumentRef.newBuilder().setDocumentId(document).build());
+        assertEquals(windows.size(), m.getWindowCount());
+    }
+
+    /**
+     * Asks about a document whose last window never arrives hold their slots while they wait; beyond
+     * the limit an ask is refused at once; a cancelled ask frees its slot; a waiting ask gives up
+     * with DEADLINE_EXCEEDED after pcw.segments.encode-wait.
+     */
+    @Test
+    void slotsAreLimitedAndACancelledAskFreesItsSlot() throws Exception {
+        String incomplete = "doc-" + UUID.randomUUID();
+        publish(incomplete, windows.subList(0, 2), 3);
+        AskRequest waits = request(incomplete, "Who?", "parallel");
+        Cancellable a = startAsk(waits);
+        Cancellable b = startAsk(waits);
+        awaitFreeSlots(0);
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "BUSY", () -> ask(request(document, "Who?", "parallel")));
+        a.observer.cancel("test", null);
+        awaitFreeSlots(1);
+        assertFalse(ask(request(document, "Where does Hana Brolo live?", "parallel")).text.isEmpty());
+        Throwable waited = b.done.handle((v, t) -> t).get(30, TimeUnit.SECONDS);
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, Status.fromThrowable(waited).getCode(), String.valueOf(waited));
+        assertTrue(String.valueOf(waited).contains("WINDOWS_MISSING"), String.valueOf(waited));
+        awaitFreeSlots(2);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private record Answer(String text, AnswerFigures figures) {}
+
+    private record Cancellable(ClientCallStreamObserver<AskRequest> observer, CompletableFuture<Void> done) {}
+
+    private Answer ask(AskRequest request) {
+        StringBuilder text = new StringBuilder();
+        AnswerFigures figures = null;
+        Iterator<AnswerEvent> events = generator.withDeadlineAfter(120, TimeUnit.SECONDS).ask(request);
+        while (events.hasNext()) {
+            AnswerEvent e = events.next();
+            if (e.hasDone()) figures = e.getDone();
+            else text.append(e.getText());
+        }
+        assertNotNull(figures, "the last event carries the figures");
+        return new Answer(text.toString(), figures);
+    }
+
+    private Cancellable startAsk(AskRequest request) throws InterruptedException {
+        CompletableFuture<ClientCallStreamObserver<AskRequest>> started = new CompletableFuture<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        GeneratorGrpc.newStub(channel).ask(request, new ClientResponseObserver<AskRequest, AnswerEvent>() {
+            @Override public void beforeStart(ClientCallStreamObserver<AskRequest> s) { started.complete(s); }
+            @Override public void onNext(AnswerEvent value) { }
+            @Override public void onError(Throwable t) { done.completeExceptionally(t); }
+            @Override public void onCompleted() { done.complete(null); }
+        });
+        return new Cancellable(started.join(), done);
+    }
+
+    private void awaitFreeSlots(int n) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (asks.freeSlots() != n && System.nanoTime() < end) Thread.sleep(20);
+        assertEquals(n, asks.freeSlots(), "free slots");
+    }
+
+    private static void assertStatus(Status.Code code, String reason, Runnable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), e.toString());
+        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(reason), e.toString());
+    }
+
+    private static AskRequest request(String doc, String question, String strategy) {
+        return AskRequest.newBuilder().addDocumentIds(doc).setQuestion(question)
+                .setStrategy(StrategySpec.newBuilder().setName(strategy))
+                .setSampling(Sampling.newBuilder().setMaxTokens(16)).build();
+    }
+
+    /** What {@code pcw qa} answers in process: the same windows, prefix, strategy and greedy decoding. */
+    private String inProcess(String strategy, String question) {
+        Model model = loaded.model();
+        int[] q = model.tokenizer().encode(Asks.QUESTION_FORMAT.formatted(question), false, false);
+        var s = StrategySettings.defaults().create(strategy, model, model.config().contextLength(), null);
+        var plan = s.plan(new Document(prefix(), windows), q, new PlanRequest(model, dev.pcwmesh.runtime.context.PositionEncoding.of(model),
+                new LocalSegments(model), model.config().contextLength(), 16));
+        return new Generator(model, model.tokenizer()).generate(plan, q, SamplingParams.greedy(16), TokenListener.NONE).text();
+    }
+
+    private int[] prefix() {
+        return new int[] {loaded.model().tokenizer().bos()};
+    }
+
+    /** What the chunker publishes for a document: its windows (key doc/index) and, last, its manifest. */
+    private void publish(String doc, List<int[]> ws, int windowCount) {
+        try {
+            String fingerprint = loaded.model().fingerprint();
+            DocumentManifest.Builder m = DocumentManifest.newBuilder().setDocumentId(doc).setModelFingerprint(fingerprint)
+                    .setWindowCount(windowCount).setMaxWindowTokens(WINDOW).setMediaType("text/plain");
+            for (int p : prefix()) m.addPrefixTokens(p);
+            for (int i = 0; i < ws.size(); i++) {
+                Window.Builder w = Window.newBuilder().setDocumentId(doc).setIndex(i).setModelFingerprint(fingerprint);
+                for (int t : ws.get(i)) w.addTokens(t);
+                for (int p : prefix()) w.addPrefixTokens(p);
+                m.addWindowTokens(ws.get(i).length);
+                producer.send(new ProducerRecord<>("pcw.windows", doc + "/" + i, w.build().toByteArray())).get();
+            }
+            producer.send(new ProducerRecord<>("pcw.manifests", doc, m.build().toByteArray())).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ConsumerRecord<String, byte[]> firstRecord(String topic, String key) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) if (key.equals(r.key())) return r;
+            }
+        }
+        throw new AssertionError("no record with key " + key + " on " + topic);
+    }
+
+    /** Sentences of facts and filler in the demo model's document language. */
+    private static String factsText(Random rng, int sentences) {
+        String[] facts = {"The code of Brimstad is KT-4411.", "Hana Brolo lives in Quenmouth.", "The ferry to Kelmouth departs at 07:15.",
+                "Dorin Vaskell works as a baker.", "Lio Marsen keeps 412 lanterns."};
+        String[] filler = {"The market opened early and closed late on most days.", "Rain fell for five days without stopping.",
+                "Children played in the square while their parents worked.", "The bells rang at noon, as they had for a hundred years.",
+                "Few people walked by the river after dark.", "Letters from the north arrived once a week, usually late."};
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < sentences; i++) out.add(filler[rng.nextInt(filler.length)]);
+        for (String f : facts) out.add(rng.nextInt(out.size()), f);
+        return String.join(" ", out);
+    }
+}
