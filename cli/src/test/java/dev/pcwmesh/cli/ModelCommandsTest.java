@@ -73,11 +73,4 @@ class ModelCommandsTest {
         assertTrue(r.err().startsWith("pcw: model file not found"), r.err());
     }
 
-    @Test
-    void demoEncodesWindowsAndAnswersUnderThePlan() {
-        CliRun r = CliRun.run("demo", "--model", TestModels.shared(Stories260K.FILE).toString(), "--max-tokens", "8");
-        assertEquals(0, r.exitCode(), r.err());
-        for (int i = 0; i < DemoCommand.DOCUMENT.length; i++) assertTrue(r.out().contains("window " + i + ":"), r.out());
-        assertTrue(r.out().contains("stop: MAX_TOKENS"), r.out());
-    }
 }
