@@ -193,7 +193,7 @@ class EncoderServiceTest {
         assertEquals(SegmentLocation.parseFrom(both.get(0).value()), SegmentLocation.parseFrom(both.get(1).value()));
         assertEquals(encodedBefore + 1, service.windowsEncoded(), "but the window is not encoded again");
         assertTrue(service.alreadyStoredCount() > storedBefore);
-        assertEquals(1, Topics.read("pcw.segments", doc + "/prefix", l -> false).size(), "the prefix location once per document");
+        assertEquals(1, Topics.readToEnd("pcw.segments", (doc + "/prefix")::equals).size(), "the prefix location once per document");
     }
 
     @Test
@@ -216,7 +216,7 @@ class EncoderServiceTest {
 
         Topics.send("pcw.windows", "dlq-doc/2", new byte[] {(byte) 0xFF, (byte) 0xFF, 0x01});
         assertEquals("UNPARSEABLE", header(Topics.read("pcw.windows.dlq", "dlq-doc/2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
-        assertTrue(Topics.read("pcw.segments", (String k) -> k.startsWith("dlq-doc/"), l -> false).isEmpty(), "nothing was published for them");
+        assertTrue(Topics.readToEnd("pcw.segments", k -> k.startsWith("dlq-doc/")).isEmpty(), "nothing was published for them");
     }
 
     @Test

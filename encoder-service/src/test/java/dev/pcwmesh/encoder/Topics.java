@@ -48,6 +48,28 @@ final class Topics {
         return out;
     }
 
+    /** Every record of {@code topic} whose key {@code keys} accepts, from the beginning to the end the topic has now. */
+    static List<ConsumerRecord<String, byte[]>> readToEnd(String topic, Predicate<String> keys) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            var end = c.endOffsets(parts);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && keys.test(r.key())) out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
     /** A topic's configuration value. */
     static String config(String topic, String name) throws Exception {
         Properties p = new Properties();
