@@ -70,6 +70,13 @@ public class KafkaAndModelResource implements QuarkusTestResourceLifecycleManage
 
     @Override
     public void stop() {
+        if (storeDir != null) {
+            try (var files = Files.walk(storeDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                System.err.println("removing the test store " + storeDir + ": " + e);
+            }
+        }
         if (cluster != null) {
             try {
                 cluster.close();
