@@ -45,7 +45,7 @@ public interface ChunkerConfig {
 
     /** Kafka topics the chunker writes. The input topic is the {@code documents} channel's ({@code mp.messaging.incoming.documents.topic}). */
     interface Topics {
-        /** Every window, key = document id, value = a serialized {@code pcwmesh.v1.Window}. */
+        /** Every window, key = {@code {documentId}/{index}}, value = a serialized {@code pcwmesh.v1.Window}; compacted. */
         @WithDefault("pcw.windows")
         String windows();
 
@@ -61,7 +61,7 @@ public interface ChunkerConfig {
         @WithDefault("true")
         boolean create();
 
-        /** Partitions of topics the chunker creates (windows spread over encoders by document id). */
+        /** Partitions of topics the chunker creates (windows spread over encoders by window key). */
         @WithDefault("8")
         int partitions();
 

@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Creates the chunker's topics when they are missing ({@code pcw.topics.create}), before the messaging
  * channels start (so a broker's auto-creation never picks their settings): windows and documents with
- * {@code pcw.topics.partitions} partitions, manifests compacted, the dead-letter topic with one.
+ * {@code pcw.topics.partitions} partitions, windows and manifests compacted (a window's key names the
+ * window, so compaction keeps each window's last copy), the dead-letter topic with one partition.
  */
 @ApplicationScoped
 public class TopicCreator {
@@ -45,7 +46,10 @@ public class TopicCreator {
             List<NewTopic> missing = new ArrayList<>();
             int partitions = topics.partitions();
             short rf = topics.replicationFactor();
-            if (!existing.contains(topics.windows())) missing.add(new NewTopic(topics.windows(), partitions, rf));
+            if (!existing.contains(topics.windows())) {
+                missing.add(new NewTopic(topics.windows(), partitions, rf)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            }
             if (!existing.contains(topics.manifests())) {
                 missing.add(new NewTopic(topics.manifests(), partitions, rf)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));

@@ -29,9 +29,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Writes to Kafka: windows ({@code pcw.windows}), manifests ({@code pcw.manifests}, compacted) and
- * dead letters ({@code pcw.documents.dlq}), all keyed by document id, through one idempotent producer
- * ({@code acks=all}). {@link #publish} returns only when every record is acknowledged, manifest last:
+ * Writes to Kafka: windows ({@code pcw.windows}, compacted, key {@code {documentId}/{index}}), manifests
+ * ({@code pcw.manifests}, compacted) and dead letters ({@code pcw.documents.dlq}), both keyed by document id,
+ * through one idempotent producer ({@code acks=all}). A window's key names the window, not the document,
+ * so the windows of one document spread over the partitions and hence over all the encoders of the
+ * {@code pcw-encoder} group, and compaction keeps the last copy of each window. {@link #publish} returns only when every record is acknowledged, manifest last:
  * a manifest on the topic means its windows are there too.
  */
 @Startup
@@ -87,11 +89,16 @@ public class WindowPublisher {
 
     /** Every window, then the manifest; waits for all acknowledgements. */
     public void publish(DocumentManifest manifest, List<Window> windows) {
-        String key = manifest.getDocumentId();
+        String id = manifest.getDocumentId();
         List<Future<RecordMetadata>> sent = new ArrayList<>(windows.size());
-        for (Window w : windows) sent.add(producer.send(new ProducerRecord<>(topics.windows(), key, w.toByteArray())));
+        for (Window w : windows) sent.add(producer.send(new ProducerRecord<>(topics.windows(), windowKey(id, w.getIndex()), w.toByteArray())));
         await(sent);
-        await(List.of(producer.send(new ProducerRecord<>(topics.manifests(), key, manifest.toByteArray()))));
+        await(List.of(producer.send(new ProducerRecord<>(topics.manifests(), id, manifest.toByteArray()))));
+    }
+
+    /** The key of a window's record on {@code pcw.windows}: {@code {documentId}/{index}}. */
+    public static String windowKey(String documentId, int index) {
+        return documentId + "/" + index;
     }
 
     /** A record of the documents topic that could not be ingested, with its reason in headers (SmallRye's dead-letter names plus pcw-*). */

@@ -140,10 +140,15 @@ class ChunkerServiceTest {
         assertEquals(1, manifests.size());
         assertEquals(m, DocumentManifest.parseFrom(manifests.getFirst().value()));
 
-        List<ConsumerRecord<String, byte[]>> records = Topics.read("pcw.windows", id, l -> l.size() >= m.getWindowCount());
+        assertEquals("compact", Topics.config("pcw.windows", "cleanup.policy"), "windows are compacted");
+        List<ConsumerRecord<String, byte[]>> records = Topics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= m.getWindowCount());
         assertEquals(m.getWindowCount(), records.size());
         List<Window> windows = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> r : records) windows.add(Window.parseFrom(r.value()));
+        for (ConsumerRecord<String, byte[]> r : records) {
+            Window w = Window.parseFrom(r.value());
+            assertEquals(id + "/" + w.getIndex(), r.key(), "a window's key names the window, so one document's windows spread over partitions");
+            windows.add(w);
+        }
         windows.sort(Comparator.comparingInt(Window::getIndex));
         List<Integer> all = new ArrayList<>();
         for (int i = 0; i < windows.size(); i++) {
@@ -300,7 +305,9 @@ class ChunkerServiceTest {
 
     private static String windowText(String id, int count) throws Exception {
         List<Window> windows = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> r : Topics.read("pcw.windows", id, l -> l.size() >= count)) windows.add(Window.parseFrom(r.value()));
+        for (ConsumerRecord<String, byte[]> r : Topics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= count)) {
+            windows.add(Window.parseFrom(r.value()));
+        }
         windows.sort(Comparator.comparingInt(Window::getIndex));
         StringBuilder sb = new StringBuilder();
         for (Window w : windows) sb.append(w.getText());

@@ -24,6 +24,11 @@ final class Topics {
 
     /** Every record of {@code topic} with key {@code key}, read from the beginning until {@code done} holds (or 30 s pass). */
     static List<ConsumerRecord<String, byte[]>> read(String topic, String key, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+        return read(topic, (Predicate<String>) key::equals, done);
+    }
+
+    /** Every record of {@code topic} whose key {@code keys} accepts, read from the beginning until {@code done} holds (or 30 s pass). */
+    static List<ConsumerRecord<String, byte[]>> read(String topic, Predicate<String> keys, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -36,7 +41,7 @@ final class Topics {
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (!done.test(out) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    if (key.equals(r.key())) out.add(r);
+                    if (r.key() != null && keys.test(r.key())) out.add(r);
                 }
             }
         }

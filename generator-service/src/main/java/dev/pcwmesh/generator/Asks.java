@@ -268,12 +268,8 @@ public class Asks {
     }
 
     private static PositionEncoding positions(StrategySpec spec, Model model, int trainedWindow) {
-        RopeSettings d = RopeSettings.defaults();
-        RopeSettings r = new RopeSettings(spec.getRope().isEmpty() ? "file" : spec.getRope(),
-                spec.getRopeScale() > 0 ? spec.getRopeScale() : 1f, null, d.betaFast(), d.betaSlow(),
-                d.lowFreqFactor(), d.highFreqFactor(), d.basis(), spec.getReropeWindow() > 0 ? spec.getReropeWindow() : null, d.leak());
         try {
-            return r.positions(model.config().rope(), trainedWindow);
+            return RopeSettings.named(spec.getRope(), spec.getRopeScale(), spec.getReropeWindow()).positions(model.config().rope(), trainedWindow);
         } catch (IllegalArgumentException e) {
             throw Rejected.invalid("BAD_ROPE", e.getMessage());
         }

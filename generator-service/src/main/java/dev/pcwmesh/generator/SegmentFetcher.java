@@ -3,6 +3,7 @@ package dev.pcwmesh.generator;
 import dev.pcwmesh.proto.v1.EncoderGrpc;
 import dev.pcwmesh.proto.v1.FetchRequest;
 import dev.pcwmesh.proto.v1.SegmentLocation;
+import dev.pcwmesh.mesh.SegmentParts;
 import dev.pcwmesh.proto.v1.SegmentPart;
 import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.kv.KvSegmentCodec;
@@ -13,17 +14,16 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import java.io.ByteArrayOutputStream;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32C;
 
 /**
  * Fetches serialized segments from the encoder that holds them ({@code Encoder.FetchSegments}),
- * part by part: each part's offset must follow the bytes received so far and its CRC-32C must
- * match, and a stream that breaks off is resumed from the bytes already received. One plaintext
+ * part by part, each checked by {@link SegmentParts.Assembler} (offsets contiguous, CRC-32C,
+ * total size); a stream that breaks off or brings a bad part is resumed from the bytes already
+ * received, up to three times. One plaintext
  * channel per encoder address, kept for the life of the service.
  */
 @ApplicationScoped
@@ -45,26 +45,23 @@ public class SegmentFetcher {
 
     /** The segment the location names, checked to be that segment. */
     public KvSegment fetch(SegmentLocation location) throws FetchFailed {
-        ByteArrayOutputStream received = new ByteArrayOutputStream((int) Math.max(0, Math.min(location.getByteSize(), Integer.MAX_VALUE - 8)));
-        long total = -1;
-        StatusRuntimeException last = null;
-        for (int attempt = 0; attempt < ATTEMPTS && received.size() != total; attempt++) {
+        SegmentParts.Assembler parts = new SegmentParts.Assembler(location.getSegmentId());
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < ATTEMPTS && !parts.complete(); attempt++) {
             try {
-                total = receive(location, received);
-            } catch (StatusRuntimeException e) {
+                receive(location, parts);
+            } catch (StatusRuntimeException | SegmentParts.TransferException e) {
                 last = e;
-                LOG.debugf("fetching %s from %s broke off after %d bytes: %s", location.getSegmentId(), location.getEncoderAddress(), received.size(), e.getStatus());
+                LOG.debugf("fetching %s from %s broke off after %d bytes: %s", location.getSegmentId(), location.getEncoderAddress(),
+                        parts.bytesReceived(), e.getMessage());
             }
-        }
-        if (received.size() != total) {
-            throw new FetchFailed("segment " + location.getSegmentId() + " from " + location.getEncoderAddress() + ": received "
-                    + received.size() + " of " + total + " bytes" + (last == null ? "" : " (" + last.getStatus() + ")"), last);
         }
         KvSegment segment;
         try {
-            segment = KvSegmentCodec.fromBytes(received.toByteArray());
+            segment = KvSegmentCodec.fromBytes(parts.result());
         } catch (RuntimeException e) {
-            throw new FetchFailed("segment " + location.getSegmentId() + " from " + location.getEncoderAddress() + " does not decode: " + e.getMessage(), e);
+            throw new FetchFailed("segment " + location.getSegmentId() + " from " + location.getEncoderAddress() + ": " + e.getMessage()
+                    + (last == null || last == e ? "" : " (last error: " + last.getMessage() + ")"), e);
         }
         if (!segment.id().equals(location.getSegmentId())) {
             throw new FetchFailed("asked " + location.getEncoderAddress() + " for segment " + location.getSegmentId() + ", got " + segment.id(), null);
@@ -72,26 +69,15 @@ public class SegmentFetcher {
         return segment;
     }
 
-    /** Streams from {@code received.size()} on, appending verified parts; returns the segment's total size. */
-    private long receive(SegmentLocation location, ByteArrayOutputStream received) throws FetchFailed {
-        Iterator<SegmentPart> parts = EncoderGrpc.newBlockingStub(channel(location.getEncoderAddress()))
+    /** Streams the segment from the bytes already received on, each part checked by the assembler. */
+    private void receive(SegmentLocation location, SegmentParts.Assembler parts) {
+        Iterator<SegmentPart> stream = EncoderGrpc.newBlockingStub(channel(location.getEncoderAddress()))
                 .withDeadlineAfter(config.fetchTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .fetchSegments(FetchRequest.newBuilder().setSegmentId(location.getSegmentId()).setOffset(received.size()).build());
-        long total = -1;
-        while (parts.hasNext()) {
-            SegmentPart part = parts.next();
-            if (part.getOffset() != received.size()) {
-                throw new FetchFailed("segment " + location.getSegmentId() + ": part at offset " + part.getOffset() + ", expected " + received.size(), null);
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(part.getData().asReadOnlyByteBuffer());
-            if ((int) crc.getValue() != part.getCrc32C()) {
-                throw new FetchFailed("segment " + location.getSegmentId() + ": corrupted part at offset " + part.getOffset() + " (CRC-32C mismatch)", null);
-            }
-            total = part.getTotalBytes();
-            received.writeBytes(part.getData().toByteArray());
+                .fetchSegments(FetchRequest.newBuilder().setSegmentId(location.getSegmentId()).setOffset(parts.bytesReceived()).build());
+        while (stream.hasNext()) {
+            SegmentPart p = stream.next();
+            parts.accept(p.getOffset(), p.getTotalBytes(), p.getData().toByteArray(), p.getCrc32C());
         }
-        return total < 0 ? received.size() : total;
     }
 
     private ManagedChannel channel(String address) {

@@ -23,6 +23,16 @@ public record RopeSettings(String name, float scale, Integer originalLength, flo
         return new RopeSettings("file", 1f, null, RopeScaling.YARN_BETA_FAST, RopeScaling.YARN_BETA_SLOW, 1f, 4f, null, null, 16f);
     }
 
+    /**
+     * The defaults under {@code name} (blank: the file's), with {@code scale} (0: 1) and the ReRoPE
+     * window (0: half the trained window): what a service request's StrategySpec names.
+     */
+    public static RopeSettings named(String name, float scale, int reropeWindow) {
+        RopeSettings d = defaults();
+        return new RopeSettings(name.isBlank() ? "file" : name.strip(), scale == 0 ? 1f : scale, null, d.betaFast, d.betaSlow,
+                d.lowFreqFactor, d.highFreqFactor, null, reropeWindow == 0 ? null : reropeWindow, d.leak);
+    }
+
     public RopeSettings with(String name, float scale) {
         return new RopeSettings(name, scale, originalLength, betaFast, betaSlow, lowFreqFactor, highFreqFactor, basis, reropeWindow, leak);
     }
