@@ -40,6 +40,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-s", "--strategy"}, defaultValue = "parallel", paramLabel = "NAME", description = "context strategy (default: ${DEFAULT-VALUE})")
     String strategy;
 
+    @Option(names = "--window-tokens", paramLabel = "N",
+            description = "the chunker's window size W (default: 70%% of the model's trained context, leaving room for the question and answer)")
+    Integer windowTokens;
+
     @Option(names = "--keep", description = "leave the mesh running afterwards (pcw mesh down stops it)")
     boolean keep;
 
@@ -54,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path doc = document != null ? document : home.resolve(DOCUMENT);
         List<String[]> asks = questions != null ? questions.stream().map(q -> new String[] {q, ""}).toList() : sampleQuestions(home.resolve(QUESTIONS));
 
-        Mesh mesh = options.mesh(model != null ? model : home.resolve("models/pcw-demo.gguf"), out);
+        Mesh mesh = options.mesh(model != null ? model : home.resolve("models/pcw-demo.gguf"), windowTokens, out);
         out.println("== starting the mesh (Kafka broker, chunker, encoder, generator) ==");
         long t0 = System.nanoTime();
         mesh.up(Duration.ofMinutes(5));

@@ -149,7 +149,8 @@ public final class Mesh {
                 throw new IllegalStateException("formatting the broker's storage failed; see " + layout.log("kafka-format"));
             }
         }
-        return java(List.of("-Xmx512m", "-cp", layout.brokerClasspath(), "kafka.Kafka", config.toString()), "kafka");
+        return java(List.of("-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-cp", layout.brokerClasspath(), "kafka.Kafka", config.toString()), "kafka");
     }
 
     private Process startService(String name) throws IOException {

@@ -23,6 +23,10 @@ public final class MeshCommand {
         @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model of every service (default: models/pcw-demo.gguf)")
         Path model;
 
+        @Option(names = "--window-tokens", paramLabel = "N",
+                description = "the chunker's window size W (default: 70%% of the model's trained context, leaving room for the question and answer)")
+        Integer windowTokens;
+
         @Option(names = "--timeout", defaultValue = "300", paramLabel = "SECONDS", description = "most seconds to wait for readiness (default: ${DEFAULT-VALUE})")
         int timeout;
 
@@ -31,7 +35,7 @@ public final class MeshCommand {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            options.mesh(model, out).up(Duration.ofSeconds(timeout));
+            options.mesh(model, windowTokens, out).up(Duration.ofSeconds(timeout));
             out.println("mesh up: state in " + options.stateDir());
             out.flush();
             return 0;
@@ -46,7 +50,7 @@ public final class MeshCommand {
 
         @Override
         public Integer call() {
-            return options.mesh(null, spec.commandLine().getOut()).status() ? 0 : 1;
+            return options.mesh(null, null, spec.commandLine().getOut()).status() ? 0 : 1;
         }
     }
 
@@ -58,7 +62,7 @@ public final class MeshCommand {
 
         @Override
         public Integer call() throws Exception {
-            options.mesh(null, spec.commandLine().getOut()).down();
+            options.mesh(null, null, spec.commandLine().getOut()).down();
             return 0;
         }
     }

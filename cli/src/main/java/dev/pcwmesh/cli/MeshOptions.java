@@ -28,10 +28,6 @@ public final class MeshOptions {
     @Option(names = "--generator-port", paramLabel = "PORT", description = "generator gRPC/HTTP port (default: 9103)")
     Integer generatorPort;
 
-    @Option(names = "--window-tokens", paramLabel = "N",
-            description = "the chunker's window size W (default: 70%% of the model's trained context, leaving room for the question and answer)")
-    Integer windowTokens;
-
     /** The repository: where {@code ./pcw} runs from. */
     static Path home() {
         return Path.of(System.getProperty("pcw.home", ".")).toAbsolutePath().normalize();
@@ -60,8 +56,11 @@ public final class MeshOptions {
         return "localhost:" + ports().get(service);
     }
 
-    /** The mesh these options describe, running {@code model} (null: the saved one, else the shipped demo model). */
-    Mesh mesh(Path model, java.io.PrintWriter log) {
+    /**
+     * The mesh these options describe, running {@code model} (null: the saved one, else the shipped
+     * demo model) with chunker windows of {@code windowTokens} (null: {@link #defaultWindowTokens}).
+     */
+    Mesh mesh(Path model, Integer windowTokens, java.io.PrintWriter log) {
         Path m = model != null ? model.toAbsolutePath()
                 : Path.of(Mesh.savedState(stateDir()).getProperty("model", home().resolve("models/pcw-demo.gguf").toString()));
         String brokerClasspath = home().resolve("cli/target/lib").toString() + "/*";
