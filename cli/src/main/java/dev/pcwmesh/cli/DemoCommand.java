@@ -72,7 +72,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.printf("%nQ: %s%nA:", q[0]);
                 out.flush();
                 AskRequest request = AskRequest.newBuilder().addDocumentIds(m.getDocumentId()).setQuestion(q[0])
-                        .setStrategy(StrategySpec.newBuilder().setName(strategy)).setSampling(Sampling.newBuilder().setMaxTokens(48)).build();
+                        .setStrategy(StrategySpec.newBuilder().setName(strategy)).setSampling(Sampling.newBuilder().setMaxTokens(48).addStop("\n")).build();
                 AnswerFigures f = client.ask(request, text -> {
                     out.print(text);
                     out.flush();

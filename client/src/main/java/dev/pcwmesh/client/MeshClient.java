@@ -9,6 +9,8 @@ import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.DocumentRef;
 import dev.pcwmesh.proto.v1.GeneratorGrpc;
 import dev.pcwmesh.proto.v1.IngestRequest;
+import dev.pcwmesh.proto.v1.SplitRequest;
+import dev.pcwmesh.proto.v1.SplitResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -58,6 +60,12 @@ public final class MeshClient implements AutoCloseable {
 
     public DocumentManifest ingest(IngestRequest request) {
         return ChunkerGrpc.newBlockingStub(chunker).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).ingest(request);
+    }
+
+    /** Cuts text into windows as Ingest would, storing nothing ({@code maxWindowTokens} 0: the chunker's default). */
+    public SplitResponse split(String text, int maxWindowTokens) {
+        return ChunkerGrpc.newBlockingStub(chunker).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .split(SplitRequest.newBuilder().setText(text).setMaxWindowTokens(maxWindowTokens).build());
     }
 
     /** Asks; {@code text} receives the answer piece by piece as it completes; returns the figures of the final event. */
