@@ -22,6 +22,13 @@ public interface ChunkerConfig {
 
     /** Limits enforced on every request; beyond them a request is refused with a reason. */
     interface Limits {
+        /**
+         * Longest an Ingest with {@code wait_until_encoded} waits for the encoders (the call's own
+         * deadline, when shorter, wins); DEADLINE_EXCEEDED after, with the document ingested all the same.
+         */
+        @WithDefault("300s")
+        java.time.Duration encodeWait();
+
         /** Largest document accepted, in bytes of the raw input (and of the extracted text): INVALID_ARGUMENT beyond. */
         @WithDefault("16777216")
         long maxDocumentBytes();
@@ -56,6 +63,10 @@ public interface ChunkerConfig {
         /** Records of the documents topic that could not be ingested, with reason headers. */
         @WithDefault("pcw.documents.dlq")
         String documentsDlq();
+
+        /** Segment locations the encoders publish (read for {@code wait_until_encoded}; the encoders create it). */
+        @WithDefault("pcw.segments")
+        String segments();
 
         /** Create the topics at start-up when they are missing (manifests compacted). */
         @WithDefault("true")

@@ -8,6 +8,8 @@ import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.context.Chunker;
 import dev.pcwmesh.runtime.kv.SegmentIds;
 import io.grpc.Status;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -19,6 +21,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -36,12 +39,14 @@ public class Documents {
     private final ModelTokenizer model;
     private final WindowPublisher publisher;
     private final MeterRegistry metrics;
+    private final EncodedWindows encodedWindows;
 
-    public Documents(ChunkerConfig config, ModelTokenizer model, WindowPublisher publisher, MeterRegistry metrics) {
+    public Documents(ChunkerConfig config, ModelTokenizer model, WindowPublisher publisher, MeterRegistry metrics, EncodedWindows encodedWindows) {
         this.config = config;
         this.model = model;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.encodedWindows = encodedWindows;
         // Registered at start, so that a scrape shows them at 0 before the first document.
         metrics.counter("pcw.chunker.documents.ingested", "source", "grpc");
         metrics.counter("pcw.chunker.documents.ingested", "source", "kafka");
@@ -67,10 +72,6 @@ public class Documents {
     /** Ingest: cut, publish every window to pcw.windows and the manifest to pcw.manifests, return the manifest. */
     public DocumentManifest ingest(IngestRequest request, String source) {
         try {
-            if (request.getWaitUntilEncoded()) {
-                throw new Rejected(Status.Code.UNIMPLEMENTED, "WAIT_NOT_SUPPORTED",
-                        "wait_until_encoded is not offered by the chunker yet; ingest without it and poll Generator.GetDocument");
-            }
             Cut cut = cut(request);
             DocumentManifest manifest = DocumentManifest.newBuilder()
                     .setDocumentId(cut.documentId())
@@ -88,11 +89,35 @@ public class Documents {
             metrics.counter("pcw.chunker.windows.published").increment(cut.windows().size());
             LOG.infof("ingested %s (%s, %d bytes) as %d windows of at most %d tokens [%s]", cut.documentId(), cut.mediaType(),
                     cut.textBytes(), cut.windows().size(), cut.windowTokens(), source);
+            if (request.getWaitUntilEncoded() && !source.equals("kafka")) return awaitEncoded(manifest);
             return manifest;
         } catch (Rejected e) {
             rejected(e, source);
             throw e;
         }
+    }
+
+    /**
+     * The manifest once the encoders have published every window's segment (windows_encoded filled
+     * in); DEADLINE_EXCEEDED (NOT_ENCODED) when pcw.limits.encode-wait or the call's deadline passes
+     * first. The document stays ingested either way.
+     */
+    private DocumentManifest awaitEncoded(DocumentManifest manifest) {
+        long deadline = System.nanoTime() + config.limits().encodeWait().toNanos();
+        Deadline call = Context.current().getDeadline();
+        if (call != null) deadline = Math.min(deadline, System.nanoTime() + call.timeRemaining(TimeUnit.NANOSECONDS) - 200_000_000L);
+        int encoded;
+        try {
+            encoded = encodedWindows.await(manifest.getDocumentId(), manifest.getWindowCount(), manifest.getPrefixTokensCount() > 0, deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Rejected(Status.Code.UNAVAILABLE, "INTERRUPTED", "interrupted while waiting for the encoders", e);
+        }
+        if (encoded < manifest.getWindowCount()) {
+            throw new Rejected(Status.Code.DEADLINE_EXCEEDED, "NOT_ENCODED", "document " + manifest.getDocumentId() + " is ingested, but only "
+                    + encoded + " of " + manifest.getWindowCount() + " windows were encoded within pcw.limits.encode-wait or the call's deadline");
+        }
+        return manifest.toBuilder().setWindowsEncoded(encoded).build();
     }
 
     /** Validates and cuts an ingest request (nothing published). */

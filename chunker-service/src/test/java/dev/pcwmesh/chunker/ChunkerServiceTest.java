@@ -163,6 +163,17 @@ class ChunkerServiceTest {
         assertArrayEquals(model.tokenizer().encode(text, false, false), all.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /** No encoder runs in these tests: a wait for encoding ends at pcw.limits.encode-wait (2 s here), with the document ingested. */
+    @Test
+    void waitUntilEncodedGivesUpAtTheLimitButTheDocumentIsIngested() throws Exception {
+        String id = "story-wait-1";
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> chunker.ingest(IngestRequest.newBuilder()
+                .setText(STORY).setDocumentId(id).setMaxWindowTokens(64).setWaitUntilEncoded(true).build()));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().startsWith("NOT_ENCODED"), e.getStatus().getDescription());
+        assertEquals(1, Topics.read("pcw.manifests", id, l -> !l.isEmpty()).size(), "the manifest is published all the same");
+    }
+
     @Test
     void theSameTextTwiceGetsTheSameContentId() {
         IngestRequest req = IngestRequest.newBuilder().setText("The cat sat on the mat. " + STORY).setMaxWindowTokens(64).build();

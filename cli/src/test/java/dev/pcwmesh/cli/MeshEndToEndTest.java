@@ -167,6 +167,10 @@ class MeshEndToEndTest {
         DocumentManifest m = client.ingest(IngestRequest.newBuilder().setText(text.toString().strip()).setInstruction("Facts:").build());
         mesh.stop("encoder", true);
         mesh.up(Duration.ofMinutes(3));
+        DocumentManifest waited = client.ingest(IngestRequest.newBuilder().setText(text.toString().strip()).setInstruction("Facts:")
+                .setWaitUntilEncoded(true).build());
+        assertEquals(m.getDocumentId(), waited.getDocumentId());
+        assertEquals(m.getWindowCount(), waited.getWindowsEncoded(), "wait_until_encoded returns once every window is encoded");
         AskRequest r = ask(m.getDocumentId(), "Who is Nousloum Piaholm married to?", "parallel");
         StringBuilder answer = new StringBuilder();
         AnswerFigures f = client.ask(r, answer::append);

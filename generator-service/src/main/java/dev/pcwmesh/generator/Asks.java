@@ -165,6 +165,8 @@ public class Asks {
                 .setSegmentCacheHits(segments.cacheHits)
                 .setSegmentsFetched(segments.fetched)
                 .setSegmentsEncodedHere(segments.encodedHere)
+                .setSegmentBytesFetched(segments.bytesFetched)
+                .setFetchMs(TimeUnit.NANOSECONDS.toMillis(segments.fetchNanos))
                 .setKvBytes(cost.kvBytes())
                 .setStopReason(result.stopReason().name().toLowerCase(java.util.Locale.ROOT))
                 .setNote(plan.note())
@@ -208,6 +210,9 @@ public class Asks {
         List<int[]> windows = new ArrayList<>();
         for (String id : ids) {
             MeshView.DocumentState d = awaitDocument(id, false, windowsDeadline, cancelled);
+            if (d == null && view.awaitManifestsRead(Math.min(windowsDeadline, System.nanoTime() + 10_000_000_000L))) {
+                d = awaitDocument(id, false, windowsDeadline, cancelled);   // ingested a moment ago: the view has read it now
+            }
             if (d != null && d.complete() && waitForEncoders) d = awaitDocument(id, true, encodeDeadline, cancelled);
             if (d == null) throw new Rejected(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", "no document '" + id + "'");
             if (!d.manifest().getModelFingerprint().equals(loaded.model().fingerprint())) {

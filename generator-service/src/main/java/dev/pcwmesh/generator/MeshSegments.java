@@ -33,6 +33,7 @@ final class MeshSegments implements SegmentSource {
     int cacheHits;
     int fetched;
     long bytesFetched;
+    long fetchNanos;
     int encodedHere;
 
     MeshSegments(Model model, SegmentCache cache, SegmentFetcher fetcher, MeshView view, boolean encodeLocally, BooleanSupplier cancelled) {
@@ -56,8 +57,10 @@ final class MeshSegments implements SegmentSource {
         }
         SegmentLocation location = view.location(id);
         if (location != null) {
+            long start = System.nanoTime();
             try {
                 segment = fetcher.fetch(location);
+                fetchNanos += System.nanoTime() - start;
                 fetched++;
                 bytesFetched += location.getByteSize();
                 cache.put(segment);

@@ -7,6 +7,9 @@ import dev.pcwmesh.proto.v1.Window;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the mesh knows, read from the compacted topics: document manifests ({@code pcw.manifests}),
@@ -63,6 +68,8 @@ public class MeshView {
     private final Map<String, TreeMap<Integer, int[]>> windows = new HashMap<>();
     private final Map<String, TreeMap<Integer, SegmentLocation>> locationsByDocument = new HashMap<>();
     private final Map<String, SegmentLocation> locationsById = new HashMap<>();
+    private final Map<TopicPartition, Long> positions = new HashMap<>();
+    private final Admin admin;
     private Map<TopicPartition, Long> startEnd;
     private boolean caughtUp;
     private volatile String problem = "starting";
@@ -76,6 +83,10 @@ public class MeshView {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        a.put(AdminClientConfig.CLIENT_ID_CONFIG, "pcw-generator-view-offsets");
+        this.admin = Admin.create(a);
         this.thread = Thread.ofPlatform().name("pcw-mesh-view").daemon().start(this::run);
     }
 
@@ -92,6 +103,7 @@ public class MeshView {
                 var records = consumer.poll(Duration.ofMillis(200));
                 synchronized (this) {
                     for (ConsumerRecord<String, byte[]> r : records) apply(r);
+                    for (TopicPartition tp : partitions) positions.put(tp, consumer.position(tp));
                     if (!caughtUp && startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                         caughtUp = true;
                         problem = null;
@@ -188,6 +200,31 @@ public class MeshView {
         }
     }
 
+    /**
+     * Waits until the view has read the manifests topic up to its end as of now (the broker's
+     * latest offsets), so a document whose Ingest has just returned is known; false if
+     * {@code deadlineNanos} passes first.
+     */
+    public boolean awaitManifestsRead(long deadlineNanos) throws InterruptedException {
+        Map<TopicPartition, Long> ends;
+        try {
+            var partitions = admin.describeTopics(List.of(topics.manifests())).allTopicNames().get(5, TimeUnit.SECONDS)
+                    .get(topics.manifests()).partitions();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (var p : partitions) latest.put(new TopicPartition(topics.manifests(), p.partition()), OffsetSpec.latest());
+            ends = new HashMap<>();
+            for (var e : admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS).entrySet()) ends.put(e.getKey(), e.getValue().offset());
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
+        synchronized (this) {
+            while (!ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), 0L) >= e.getValue())) {
+                if (!waitUntil(deadlineNanos)) return false;
+            }
+        }
+        return true;
+    }
+
     /** Where the segment with this content id lives, or null when no encoder published it. */
     public synchronized SegmentLocation location(String segmentId) {
         return locationsById.get(segmentId);
@@ -208,5 +245,6 @@ public class MeshView {
         running = false;
         consumer.wakeup();
         thread.join(5000);
+        admin.close(Duration.ofSeconds(2));
     }
 }
