@@ -5,6 +5,7 @@ import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.IngestRequest;
 import dev.pcwmesh.proto.v1.SplitRequest;
 import dev.pcwmesh.proto.v1.SplitResponse;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;

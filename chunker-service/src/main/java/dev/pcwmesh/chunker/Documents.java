@@ -7,6 +7,7 @@ import dev.pcwmesh.proto.v1.SplitResponse;
 import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.context.Chunker;
 import dev.pcwmesh.runtime.kv.SegmentIds;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import io.grpc.Context;
 import io.grpc.Deadline;

@@ -2,14 +2,14 @@ package dev.pcwmesh.chunker;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.IngestRequest;
+import dev.pcwmesh.service.KafkaPublisher;
+import dev.pcwmesh.service.Rejected;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Kafka-side ingest: every record of {@code pcw.documents} (value: a serialized {@code IngestRequest};
@@ -49,14 +49,7 @@ public class DocumentsConsumer {
             documents.ingest(request, "kafka");
         } catch (Rejected e) {
             if ("KAFKA_UNAVAILABLE".equals(e.reason()) || "INTERRUPTED".equals(e.reason())) throw e;
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("dead-letter-reason", e.getMessage());
-            headers.put("pcw-reason", e.reason());
-            headers.put("pcw-status", e.code().name());
-            headers.put("dead-letter-topic", record.topic());
-            headers.put("dead-letter-partition", Integer.toString(record.partition()));
-            headers.put("dead-letter-offset", Long.toString(record.offset()));
-            publisher.deadLetter(record.key(), record.value(), headers);
+            publisher.deadLetter(record.key(), record.value(), KafkaPublisher.deadLetterHeaders(e, record));
             LOG.warnf("record %s-%d@%d sent to the dead-letter topic: %s", record.topic(), record.partition(), record.offset(), e.getMessage());
         }
     }

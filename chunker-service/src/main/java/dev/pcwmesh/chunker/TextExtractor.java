@@ -1,5 +1,6 @@
 package dev.pcwmesh.chunker;
 
+import dev.pcwmesh.service.Rejected;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;

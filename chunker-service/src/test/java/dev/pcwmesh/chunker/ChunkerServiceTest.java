@@ -9,6 +9,8 @@ import dev.pcwmesh.proto.v1.SplitResponse;
 import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.gguf.GgufFile;
 import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.service.Rejected;
+import dev.pcwmesh.service.testing.TestTopics;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -135,13 +137,13 @@ class ChunkerServiceTest {
         assertArrayEquals(prefix, m.getPrefixTokensList().stream().mapToInt(Integer::intValue).toArray());
         assertEquals(model.tokenizer().bos(), m.getPrefixTokens(0), "the prefix starts with BOS");
 
-        assertEquals("compact", Topics.config("pcw.manifests", "cleanup.policy"), "manifests are compacted");
-        List<ConsumerRecord<String, byte[]>> manifests = Topics.read("pcw.manifests", id, l -> !l.isEmpty());
+        assertEquals("compact", TestTopics.config("pcw.manifests", "cleanup.policy"), "manifests are compacted");
+        List<ConsumerRecord<String, byte[]>> manifests = TestTopics.read("pcw.manifests", id, l -> !l.isEmpty());
         assertEquals(1, manifests.size());
         assertEquals(m, DocumentManifest.parseFrom(manifests.getFirst().value()));
 
-        assertEquals("compact", Topics.config("pcw.windows", "cleanup.policy"), "windows are compacted");
-        List<ConsumerRecord<String, byte[]>> records = Topics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= m.getWindowCount());
+        assertEquals("compact", TestTopics.config("pcw.windows", "cleanup.policy"), "windows are compacted");
+        List<ConsumerRecord<String, byte[]>> records = TestTopics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= m.getWindowCount());
         assertEquals(m.getWindowCount(), records.size());
         List<Window> windows = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> r : records) {
@@ -171,7 +173,7 @@ class ChunkerServiceTest {
                 .setText(STORY).setDocumentId(id).setMaxWindowTokens(64).setWaitUntilEncoded(true).build()));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
         assertTrue(e.getStatus().getDescription().startsWith("NOT_ENCODED"), e.getStatus().getDescription());
-        assertEquals(1, Topics.read("pcw.manifests", id, l -> !l.isEmpty()).size(), "the manifest is published all the same");
+        assertEquals(1, TestTopics.read("pcw.manifests", id, l -> !l.isEmpty()).size(), "the manifest is published all the same");
     }
 
     @Test
@@ -278,15 +280,15 @@ class ChunkerServiceTest {
     void kafkaSideIngestAndPoisonRecordsGoToTheDeadLetterTopic() throws Exception {
         // A good record: ingested, its manifest keyed by the record key (the request names no id).
         IngestRequest good = IngestRequest.newBuilder().setText(STORY).setMaxWindowTokens(64).build();
-        Topics.send("pcw.documents", "kafka-doc-1", good.toByteArray());
-        List<ConsumerRecord<String, byte[]>> manifests = Topics.read("pcw.manifests", "kafka-doc-1", l -> !l.isEmpty());
+        TestTopics.send("pcw.documents", "kafka-doc-1", good.toByteArray());
+        List<ConsumerRecord<String, byte[]>> manifests = TestTopics.read("pcw.manifests", "kafka-doc-1", l -> !l.isEmpty());
         assertEquals(1, manifests.size(), "the Kafka-side ingest published a manifest");
         assertTrue(DocumentManifest.parseFrom(manifests.getFirst().value()).getWindowCount() >= 1);
 
         // Poison: not a protobuf message at all.
         byte[] poison = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02};
-        Topics.send("pcw.documents", "poison-1", poison);
-        ConsumerRecord<String, byte[]> dead = Topics.read("pcw.documents.dlq", "poison-1", l -> !l.isEmpty()).getFirst();
+        TestTopics.send("pcw.documents", "poison-1", poison);
+        ConsumerRecord<String, byte[]> dead = TestTopics.read("pcw.documents.dlq", "poison-1", l -> !l.isEmpty()).getFirst();
         assertArrayEquals(poison, dead.value(), "the dead letter carries the record unchanged");
         assertEquals("UNPARSEABLE", header(dead, "pcw-reason"));
         assertEquals("INVALID_ARGUMENT", header(dead, "pcw-status"));
@@ -294,8 +296,8 @@ class ChunkerServiceTest {
         assertEquals("pcw.documents", header(dead, "dead-letter-topic"));
 
         // A well-formed request with bad content: the same reasons as over gRPC.
-        Topics.send("pcw.documents", "poison-2", IngestRequest.newBuilder().setData(ByteString.copyFrom(new byte[] {'a', 0})).build().toByteArray());
-        assertEquals("BINARY", header(Topics.read("pcw.documents.dlq", "poison-2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
+        TestTopics.send("pcw.documents", "poison-2", IngestRequest.newBuilder().setData(ByteString.copyFrom(new byte[] {'a', 0})).build().toByteArray());
+        assertEquals("BINARY", header(TestTopics.read("pcw.documents.dlq", "poison-2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
     }
 
     @Test
@@ -316,7 +318,7 @@ class ChunkerServiceTest {
 
     private static String windowText(String id, int count) throws Exception {
         List<Window> windows = new ArrayList<>();
-        for (ConsumerRecord<String, byte[]> r : Topics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= count)) {
+        for (ConsumerRecord<String, byte[]> r : TestTopics.read("pcw.windows", (String k) -> k.startsWith(id + "/"), l -> l.size() >= count)) {
             windows.add(Window.parseFrom(r.value()));
         }
         windows.sort(Comparator.comparingInt(Window::getIndex));

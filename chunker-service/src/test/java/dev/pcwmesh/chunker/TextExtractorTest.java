@@ -1,5 +1,6 @@
 package dev.pcwmesh.chunker;
 
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 

@@ -9,6 +9,7 @@ import dev.pcwmesh.proto.v1.FetchRequest;
 import dev.pcwmesh.proto.v1.SegmentPart;
 import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.context.PositionEncoding;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,34 +1,23 @@
 package dev.pcwmesh.encoder;
 
+import dev.pcwmesh.service.KafkaTopics;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Creates the encoder's topics when they are missing ({@code pcw.topics.create}), before the messaging
- * channels start (so a broker's auto-creation never picks their settings): windows (in case the encoder
- * starts before the chunker) and segments with {@code pcw.topics.partitions} partitions, both compacted
- * (each key names one window or one document's prefix, so compaction keeps the latest of each), and
- * the dead-letter topic with one partition. The settings match the chunker's, so it does not matter which service creates them.
+ * channels start: windows (in case the encoder starts before the chunker) and segments with
+ * {@code pcw.topics.partitions} partitions, both compacted (each key names one window or one
+ * document's prefix, so compaction keeps the latest of each), and the dead-letter topic with one
+ * partition. The settings match the other services', so it does not matter which creates them.
  */
 @ApplicationScoped
 public class TopicCreator {
@@ -39,31 +28,11 @@ public class TopicCreator {
                  @ConfigProperty(name = "mp.messaging.incoming.windows.topic", defaultValue = "pcw.windows") String windowsTopic) {
         EncoderConfig.Topics topics = config.topics();
         if (!topics.create()) return;
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-        Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
-        try (Admin admin = Admin.create(p)) {
-            Set<String> existing = new HashSet<>(admin.listTopics().names().get(30, TimeUnit.SECONDS));
-            List<NewTopic> missing = new ArrayList<>();
-            int partitions = topics.partitions();
-            short rf = topics.replicationFactor();
-            if (!existing.contains(windowsTopic)) missing.add(new NewTopic(windowsTopic, partitions, rf).configs(compacted));
-            if (!existing.contains(topics.segments())) missing.add(new NewTopic(topics.segments(), partitions, rf).configs(compacted));
-            if (!existing.contains(topics.windowsDlq())) missing.add(new NewTopic(topics.windowsDlq(), 1, rf));
-            for (var e : admin.createTopics(missing).values().entrySet()) {
-                try {
-                    e.getValue().get(30, TimeUnit.SECONDS);
-                    LOG.infof("created topic %s", e.getKey());
-                } catch (ExecutionException ex) {
-                    if (!(ex.getCause() instanceof TopicExistsException)) throw ex;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot create the encoder's Kafka topics at " + bootstrap + ": " + e.getMessage(), e);
-        }
+        int partitions = topics.partitions();
+        short rf = topics.replicationFactor();
+        KafkaTopics.ensure(bootstrap, List.of(
+                new NewTopic(windowsTopic, partitions, rf).configs(KafkaTopics.COMPACTED),
+                new NewTopic(topics.segments(), partitions, rf).configs(KafkaTopics.COMPACTED),
+                new NewTopic(topics.windowsDlq(), 1, rf)), name -> LOG.infof("created topic %s", name));
     }
 }

@@ -9,6 +9,7 @@ import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.kv.KvSegmentCodec;
 import dev.pcwmesh.runtime.kv.SegmentIds;
 import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.SegmentLocation;
 import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.context.PositionEncoding;
+import dev.pcwmesh.service.KafkaPublisher;
+import dev.pcwmesh.service.Rejected;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -72,14 +74,7 @@ public class WindowsConsumer {
             if (e.prefixPair() != null) prefixPublished.add(e.prefixPair());
         } catch (Rejected e) {
             if ("KAFKA_UNAVAILABLE".equals(e.reason()) || "INTERRUPTED".equals(e.reason())) throw e;
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("dead-letter-reason", e.getMessage());
-            headers.put("pcw-reason", e.reason());
-            headers.put("pcw-status", e.code().name());
-            headers.put("dead-letter-topic", record.topic());
-            headers.put("dead-letter-partition", Integer.toString(record.partition()));
-            headers.put("dead-letter-offset", Long.toString(record.offset()));
-            publisher.deadLetter(record.key(), record.value(), headers);
+            publisher.deadLetter(record.key(), record.value(), KafkaPublisher.deadLetterHeaders(e, record));
             LOG.warnf("record %s-%d@%d sent to the dead-letter topic: %s", record.topic(), record.partition(), record.offset(), e.getMessage());
         }
     }

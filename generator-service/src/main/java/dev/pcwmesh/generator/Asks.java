@@ -17,6 +17,7 @@ import dev.pcwmesh.runtime.generate.Generator;
 import dev.pcwmesh.runtime.generate.SamplingParams;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.tokenizer.Tokenizer;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;

@@ -6,6 +6,7 @@ import dev.pcwmesh.proto.v1.AskRequest;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.DocumentRef;
 import dev.pcwmesh.proto.v1.Generator;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;

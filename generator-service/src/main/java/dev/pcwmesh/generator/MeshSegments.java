@@ -7,6 +7,7 @@ import dev.pcwmesh.runtime.context.PositionEncoding;
 import dev.pcwmesh.runtime.context.SegmentSource;
 import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import org.jboss.logging.Logger;
 

@@ -5,14 +5,14 @@ import dev.pcwmesh.proto.v1.AnswerFigures;
 import dev.pcwmesh.proto.v1.AnswerRecord;
 import dev.pcwmesh.proto.v1.AskRequest;
 import dev.pcwmesh.proto.v1.QuestionRecord;
+import dev.pcwmesh.service.KafkaPublisher;
+import dev.pcwmesh.service.Rejected;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -37,20 +37,14 @@ public class QuestionsConsumer {
 
     @Incoming("questions")
     @Blocking
-    public void consume(ConsumerRecord<String, byte[]> record) throws Exception {
+    public void consume(ConsumerRecord<String, byte[]> record) throws InterruptedException {
         AskRequest request;
         try {
             if (record.value() == null) throw new InvalidProtocolBufferException("the record has no value");
             request = QuestionRecord.parseFrom(record.value()).getRequest();
         } catch (InvalidProtocolBufferException e) {
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("dead-letter-reason", "UNPARSEABLE: the value is not a serialized pcwmesh.v1.QuestionRecord: " + e.getMessage());
-            headers.put("pcw-reason", "UNPARSEABLE");
-            headers.put("pcw-status", "INVALID_ARGUMENT");
-            headers.put("dead-letter-topic", record.topic());
-            headers.put("dead-letter-partition", Integer.toString(record.partition()));
-            headers.put("dead-letter-offset", Long.toString(record.offset()));
-            publisher.deadLetter(record.key(), record.value(), headers);
+            Rejected why = Rejected.invalid("UNPARSEABLE", "the value is not a serialized pcwmesh.v1.QuestionRecord: " + e.getMessage());
+            publisher.deadLetter(record.key(), record.value(), KafkaPublisher.deadLetterHeaders(why, record));
             LOG.warnf("record %s-%d@%d sent to the dead-letter topic: not a question", record.topic(), record.partition(), record.offset());
             return;
         }

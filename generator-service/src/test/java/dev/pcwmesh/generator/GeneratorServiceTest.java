@@ -20,6 +20,8 @@ import dev.pcwmesh.runtime.generate.Generator;
 import dev.pcwmesh.runtime.generate.SamplingParams;
 import dev.pcwmesh.runtime.generate.TokenListener;
 import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.service.testing.TestKafka;
+import dev.pcwmesh.service.testing.TestTopics;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -29,15 +31,11 @@ import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +43,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -92,7 +89,7 @@ class GeneratorServiceTest {
     @BeforeAll
     void publishDocument() throws Exception {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         windows = new Chunker(loaded.model().tokenizer(), WINDOW).split(factsText(new Random(7), 60));
         assertTrue(windows.size() >= 8, "the document should be at least 8 windows, got " + windows.size());
@@ -276,18 +273,9 @@ class GeneratorServiceTest {
     }
 
     private static ConsumerRecord<String, byte[]> firstRecord(String topic, String key) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < end) {
-                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) if (key.equals(r.key())) return r;
-            }
-        }
-        throw new AssertionError("no record with key " + key + " on " + topic);
+        List<ConsumerRecord<String, byte[]>> found = TestTopics.read(topic, key, l -> !l.isEmpty());
+        if (found.isEmpty()) throw new AssertionError("no record with key " + key + " on " + topic);
+        return found.getFirst();
     }
 
     /** Sentences of facts and filler in the demo model's document language. */

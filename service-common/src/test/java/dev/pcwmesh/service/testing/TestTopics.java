@@ -1,4 +1,4 @@
-package dev.pcwmesh.chunker;
+package dev.pcwmesh.service.testing;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -19,18 +19,18 @@ import java.util.Properties;
 import java.util.function.Predicate;
 
 /** Reads topics back from the beginning and writes raw records, for the tests. */
-final class Topics {
-    private Topics() {}
+public final class TestTopics {
+    private TestTopics() {}
 
-    /** Every record of {@code topic} with key {@code key}, read from the beginning until {@code done} holds (or 30 s pass). */
-    static List<ConsumerRecord<String, byte[]>> read(String topic, String key, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+    /** Every record of {@code topic} with key {@code key}, read from the beginning until {@code done} holds (or 60 s pass). */
+    public static List<ConsumerRecord<String, byte[]>> read(String topic, String key, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
         return read(topic, (Predicate<String>) key::equals, done);
     }
 
-    /** Every record of {@code topic} whose key {@code keys} accepts, read from the beginning until {@code done} holds (or 30 s pass). */
-    static List<ConsumerRecord<String, byte[]>> read(String topic, Predicate<String> keys, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+    /** Every record of {@code topic} whose key {@code keys} accepts, read from the beginning until {@code done} holds (or 60 s pass). */
+    public static List<ConsumerRecord<String, byte[]>> read(String topic, Predicate<String> keys, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
@@ -38,7 +38,7 @@ final class Topics {
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
             c.assign(parts);
             c.seekToBeginning(parts);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!done.test(out) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
                     if (r.key() != null && keys.test(r.key())) out.add(r);
@@ -48,19 +48,41 @@ final class Topics {
         return out;
     }
 
-    /** A topic's configuration value. */
-    static String config(String topic, String name) throws Exception {
+    /** Every record of {@code topic} whose key {@code keys} accepts, from the beginning to the end the topic has now. */
+    public static List<ConsumerRecord<String, byte[]>> readToEnd(String topic, Predicate<String> keys) {
         Properties p = new Properties();
-        p.put("bootstrap.servers", KafkaAndModelResource.bootstrapServers());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            var end = c.endOffsets(parts);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && keys.test(r.key())) out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A topic's configuration value. */
+    public static String config(String topic, String name) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", TestKafka.bootstrapServers());
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
             var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
             return admin.describeConfigs(List.of(resource)).all().get().get(resource).get(name).value();
         }
     }
 
-    static void send(String topic, String key, byte[] value) throws Exception {
+    public static void send(String topic, String key, byte[] value) throws Exception {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaAndModelResource.bootstrapServers());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, key, value)).get();
         }

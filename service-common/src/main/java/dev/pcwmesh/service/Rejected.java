@@ -1,14 +1,15 @@
-package dev.pcwmesh.encoder;
+package dev.pcwmesh.service;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
 /**
- * A window or request the encoder refuses: a gRPC status code, a short machine-readable reason (such as
- * {@code EMPTY}, {@code WRONG_MODEL}, {@code WINDOW_TOO_LONG}, {@code BAD_TOKEN}, {@code BUSY}) and
- * a message for people. Over gRPC it becomes the status with the message as its description and the
- * reason in the {@value #REASON_KEY_NAME} trailer; on Kafka, the dead-letter record's headers.
+ * A request a service refuses: a gRPC status code, a short machine-readable reason (such as
+ * {@code EMPTY}, {@code WRONG_MODEL}, {@code UNKNOWN_DOCUMENT}, {@code BUSY}; each service's proto lists
+ * its own) and a message for people. Over gRPC it becomes the status with {@code REASON: message} as
+ * its description and the reason in the {@value #REASON_KEY_NAME} trailer; on Kafka, a dead-letter
+ * record's headers or an answer record's error.
  */
 public final class Rejected extends RuntimeException {
     public static final String REASON_KEY_NAME = "pcw-reason";
