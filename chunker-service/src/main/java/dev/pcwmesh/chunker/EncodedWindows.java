@@ -2,85 +2,36 @@ package dev.pcwmesh.chunker;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.SegmentLocation;
+import dev.pcwmesh.service.TopicFollower;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * Which windows of each document the encoders have published on {@code pcw.segments}, for Ingest's
- * {@code wait_until_encoded}. One thread reads every partition of the compacted topic from the
- * beginning (no consumer group: the whole history, since a document ingested again may be encoded
- * already) and follows it; waiters are woken after every batch.
+ * {@code wait_until_encoded}. A {@link TopicFollower} reads the compacted topic from the beginning
+ * (a document ingested again may be encoded already) and follows it; waiters on this object are
+ * woken after every batch.
  */
 @Startup
 @ApplicationScoped
 public class EncodedWindows {
     private static final Logger LOG = Logger.getLogger(EncodedWindows.class);
 
-    private final String topic;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Thread thread;
     private final Map<String, BitSet> windows = new HashMap<>();
     private final Map<String, Boolean> prefixes = new HashMap<>();
-    private volatile boolean running = true;
+    private final TopicFollower follower;
 
     public EncodedWindows(ChunkerConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
-        this.topic = config.topics().segments();
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "pcw-chunker-segments");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        this.thread = Thread.ofPlatform().name("pcw-encoded-windows").daemon().start(this::run);
-    }
-
-    private void run() {
-        try {
-            List<PartitionInfo> infos = List.of();
-            while (infos.isEmpty()) {          // the encoders create the topic; until then nothing is encoded
-                if (!running) return;
-                try {
-                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-                } catch (TimeoutException e) {
-                    infos = List.of();
-                }
-                if (infos.isEmpty()) Thread.sleep(1000);
-            }
-            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            while (running) {
-                var records = consumer.poll(Duration.ofMillis(200));
-                synchronized (this) {
-                    for (ConsumerRecord<String, byte[]> r : records) apply(r);
-                    notifyAll();
-                }
-            }
-        } catch (WakeupException | InterruptedException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("stopped reading " + topic + "; Ingest with wait_until_encoded will time out", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
-        }
+        this.follower = new TopicFollower(bootstrap, "pcw-chunker-segments", List.of(config.topics().segments()), this, this::apply);
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {
@@ -111,9 +62,7 @@ public class EncodedWindows {
     }
 
     @PreDestroy
-    void close() throws InterruptedException {
-        running = false;
-        consumer.wakeup();
-        thread.join(5000);
+    void close() {
+        follower.close();
     }
 }

@@ -4,26 +4,19 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.SegmentLocation;
 import dev.pcwmesh.proto.v1.Window;
+import dev.pcwmesh.service.TopicFollower;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,10 +29,10 @@ import java.util.concurrent.TimeUnit;
  * What the mesh knows, read from the compacted topics: document manifests ({@code pcw.manifests}),
  * window tokens ({@code pcw.windows}) and where each window's segment lives ({@code pcw.segments}).
  *
- * <p>One consumer thread reads all partitions of the three topics from the beginning at start-up,
- * without a consumer group: every generator instance needs the whole view, and a restarted one
- * rebuilds it from the topics, losing nothing. It then follows them as records arrive. Readers
- * wait on this object's monitor, which the thread notifies after every batch.
+ * <p>A {@link TopicFollower} reads all partitions of the three topics from the beginning at
+ * start-up, without a consumer group: every generator instance needs the whole view, and a
+ * restarted one rebuilds it from the topics, losing nothing. It then follows them as records
+ * arrive, applying them under this object's monitor, which readers wait on.
  */
 @Startup
 @ApplicationScoped
@@ -62,83 +55,21 @@ public class MeshView {
     }
 
     private final GeneratorConfig.Topics topics;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Thread thread;
     private final Map<String, DocumentManifest> manifests = new HashMap<>();
     private final Map<String, TreeMap<Integer, int[]>> windows = new HashMap<>();
     private final Map<String, TreeMap<Integer, SegmentLocation>> locationsByDocument = new HashMap<>();
     private final Map<String, SegmentLocation> locationsById = new HashMap<>();
-    private final Map<TopicPartition, Long> positions = new HashMap<>();
     private final Admin admin;
-    private Map<TopicPartition, Long> startEnd;
-    private boolean caughtUp;
-    private volatile String problem = "starting";
-    private volatile boolean running = true;
+    private final TopicFollower follower;
 
     public MeshView(GeneratorConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
         this.topics = config.topics();
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "pcw-generator-view");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20);
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         a.put(AdminClientConfig.CLIENT_ID_CONFIG, "pcw-generator-view-offsets");
         this.admin = Admin.create(a);
-        this.thread = Thread.ofPlatform().name("pcw-mesh-view").daemon().start(this::run);
-    }
-
-    private void run() {
-        try {
-            List<TopicPartition> partitions = awaitPartitions();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            synchronized (this) {
-                startEnd = end;
-            }
-            while (running) {
-                var records = consumer.poll(Duration.ofMillis(200));
-                synchronized (this) {
-                    for (ConsumerRecord<String, byte[]> r : records) apply(r);
-                    for (TopicPartition tp : partitions) positions.put(tp, consumer.position(tp));
-                    if (!caughtUp && startEnd.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-                        caughtUp = true;
-                        problem = null;
-                        LOG.infof("mesh view caught up: %d documents, %d segment locations", manifests.size(), locationsById.size());
-                    }
-                    notifyAll();
-                }
-            }
-        } catch (WakeupException e) {
-            if (running) problem = "mesh view stopped: " + e;
-        } catch (RuntimeException e) {
-            problem = "mesh view failed: " + e;
-            LOG.error("the mesh view stopped reading Kafka", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
-        }
-    }
-
-    /** The partitions of the three topics, waiting until each topic exists (another service may create it). */
-    private List<TopicPartition> awaitPartitions() {
-        List<TopicPartition> out = new ArrayList<>();
-        for (String topic : List.of(topics.manifests(), topics.windows(), topics.segments())) {
-            List<PartitionInfo> infos = List.of();
-            while (infos.isEmpty()) {
-                if (!running) throw new WakeupException();
-                try {
-                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
-                } catch (TimeoutException e) {
-                    infos = List.of();
-                }
-                if (infos.isEmpty()) problem = "waiting for topic " + topic;
-            }
-            for (PartitionInfo i : infos) out.add(new TopicPartition(topic, i.partition()));
-        }
-        return out;
+        this.follower = new TopicFollower(bootstrap, "pcw-generator-view", List.of(topics.manifests(), topics.windows(), topics.segments()),
+                this, this::apply);
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {
@@ -166,11 +97,11 @@ public class MeshView {
     }
 
     /** Null when the view has read the topics up to where they ended at start-up, else why not. */
-    public String problem() { return problem; }
+    public String problem() { return follower.problem(); }
 
     /** Waits until the view has caught up with the topics; false if {@code deadlineNanos} (System.nanoTime) passes first. */
     public synchronized boolean awaitCaughtUp(long deadlineNanos) throws InterruptedException {
-        while (!caughtUp) {
+        while (follower.problem() != null) {
             if (!waitUntil(deadlineNanos)) return false;
         }
         return true;
@@ -218,7 +149,7 @@ public class MeshView {
             return false;
         }
         synchronized (this) {
-            while (!ends.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), 0L) >= e.getValue())) {
+            while (!follower.hasRead(ends)) {
                 if (!waitUntil(deadlineNanos)) return false;
             }
         }
@@ -241,10 +172,8 @@ public class MeshView {
     }
 
     @PreDestroy
-    void close() throws InterruptedException {
-        running = false;
-        consumer.wakeup();
-        thread.join(5000);
+    void close() {
+        follower.close();
         admin.close(Duration.ofSeconds(2));
     }
 }
