@@ -179,11 +179,30 @@ class MeshEndToEndTest {
     }
 
     @Test
+    void statusIngestAndAskCommands() throws Exception {
+        CliRun status = CliRun.run(withMesh("mesh", "status"));
+        assertEquals(0, status.exitCode(), status.out() + status.err());
+        assertEquals(4, status.out().split("ready", -1).length - 1, status.out());
+
+        Path file = state.resolve("note.md");
+        Files.writeString(file, "# Note\n\nThe ferry to Kelmouth departs at 07:15. Rain fell for five days without stopping.\n");
+        CliRun ingest = CliRun.run(withMesh("ingest", file.toString()));
+        assertEquals(0, ingest.exitCode(), ingest.err());
+        String id = ingest.out().strip();
+        assertTrue(id.matches("[0-9a-f]{64}"), id);
+        assertTrue(ingest.err().contains("1 windows"), ingest.err());
+
+        CliRun ask = CliRun.run(withMesh("ask", id, "When does the ferry to Kelmouth depart?", "-n", "16"));
+        assertEquals(0, ask.exitCode(), ask.err());
+        assertTrue(ask.out().contains("[1/1 windows"), ask.out());
+        CliRun unknown = CliRun.run(withMesh("ask", "no-such-document", "Who?"));
+        assertEquals(1, unknown.exitCode());
+        assertTrue(unknown.err().contains("NOT_FOUND"), unknown.err());
+    }
+
+    @Test
     void demoRunsAgainstTheRunningMesh() {
-        Map<String, Integer> p = mesh.layout().ports();
-        CliRun r = CliRun.run("demo", "--keep", "--state", state.toString(), "--kafka-port", p.get("kafka").toString(),
-                "--chunker-port", p.get("chunker").toString(), "--encoder-port", p.get("encoder").toString(),
-                "--generator-port", p.get("generator").toString());
+        CliRun r = CliRun.run(withMesh("demo", "--keep"));
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("12 windows"), r.out());
         assertEquals(3, r.out().split("\nQ: ", -1).length - 1, r.out());
@@ -192,6 +211,15 @@ class MeshEndToEndTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A pcw command line addressed to this test's mesh (its state directory and ports). */
+    private String[] withMesh(String... args) {
+        Map<String, Integer> p = mesh.layout().ports();
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--state", state.toString(), "--kafka-port", p.get("kafka").toString(), "--chunker-port", p.get("chunker").toString(),
+                "--encoder-port", p.get("encoder").toString(), "--generator-port", p.get("generator").toString()));
+        return all.toArray(String[]::new);
+    }
 
     private static AskRequest ask(String doc, String question, String strategy) {
         return AskRequest.newBuilder().addDocumentIds(doc).setQuestion(question).setStrategy(StrategySpec.newBuilder().setName(strategy))
