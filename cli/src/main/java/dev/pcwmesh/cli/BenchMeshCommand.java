@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Figures of the mesh against the runtime in process, on a running mesh: time to first token with
  * and without the mesh, the KV transfer rate the generator sees over loopback gRPC, and throughput
- * with concurrent askers. Each run ingests the document under a fresh instruction, so its segments
- * are new to every service and the first ask really fetches them.
+ * with concurrent askers. Each round ingests the document under a fresh instruction, so its segments
+ * are new to every service and the first ask really fetches them; the first round only warms up.
  */
 @Command(name = "mesh", mixinStandardHelpOptions = true,
         description = "Time to first token through the running mesh and in process, KV transfer rate, and throughput with concurrent askers (Markdown).")
@@ -68,27 +68,19 @@ public final class BenchMeshCommand implements java.util.concurrent.Callable<Int
         Path doc = document != null ? document : home.resolve(DemoCommand.DOCUMENT);
         String text = Files.readString(doc);
         List<String> questions = DemoCommand.sampleQuestions(home.resolve(DemoCommand.QUESTIONS)).stream().map(q -> q[0]).toList();
-        String instruction = "Run " + System.currentTimeMillis() + ".";
         Path modelFile = Path.of(Mesh.savedState(options.stateDir()).getProperty("model", home.resolve("models/pcw-demo.gguf").toString()));
 
         try (MeshClient client = MeshClient.connect(options.address("chunker"), options.address("generator"), Duration.ofMinutes(10));
              Model model = Model.load(modelFile)) {
-            long t0 = System.nanoTime();
-            DocumentManifest m = client.ingest(IngestRequest.newBuilder().setText(text).setInstruction(instruction).setWaitUntilEncoded(true).build());
-            double ingestSeconds = (System.nanoTime() - t0) / 1e9;
-            AnswerFigures cold = client.ask(request(m, questions.getFirst()), s -> { });
-            AnswerFigures warm = client.ask(request(m, questions.getFirst()), s -> { });
-
-            // The same document, prefix, question and strategy in process.
-            List<int[]> windows = new ArrayList<>();
-            for (Window w : client.split(text, m.getMaxWindowTokens()).getWindowsList()) {
-                windows.add(w.getTokensList().stream().mapToInt(Integer::intValue).toArray());
+            // A first round warms both sides up (JIT, channels); the second is measured. Each round's
+            // instruction makes its segments new to every service and to this process.
+            Round round = null;
+            for (String name : List.of("warm-up", "measured")) {
+                round = round(client, model, text, questions.getFirst(), name + " " + System.currentTimeMillis() + ".");
             }
-            Document d = new Document(m.getPrefixTokensList().stream().mapToInt(Integer::intValue).toArray(), windows);
-            int[] q = model.tokenizer().encode("\n\nQuestion: %s\nAnswer:".formatted(questions.getFirst()), false, false);
-            LocalSegments segments = new LocalSegments(model);
-            double inProcessCold = inProcessTtft(model, d, q, segments);
-            double inProcessWarm = inProcessTtft(model, d, q, segments);
+            DocumentManifest m = round.manifest();
+            AnswerFigures cold = round.cold(), warm = round.warm();
+            double ingestSeconds = round.ingestSeconds(), inProcessCold = round.inProcessCold(), inProcessWarm = round.inProcessWarm();
 
             out.printf("### The mesh against the runtime in process%n%n");
             out.printf("%s: %d windows, %d tokens; model %s; parallel strategy, greedy, %d answer tokens.%n%n", doc.getFileName(),
@@ -107,6 +99,27 @@ public final class BenchMeshCommand implements java.util.concurrent.Callable<Int
         }
         out.flush();
         return 0;
+    }
+
+    private record Round(DocumentManifest manifest, double ingestSeconds, AnswerFigures cold, AnswerFigures warm, double inProcessCold, double inProcessWarm) {}
+
+    /** Ingests under {@code instruction} until encoded, asks twice through the mesh, then twice in process on the same windows. */
+    private Round round(MeshClient client, Model model, String text, String question, String instruction) {
+        long t0 = System.nanoTime();
+        DocumentManifest m = client.ingest(IngestRequest.newBuilder().setText(text).setInstruction(instruction).setWaitUntilEncoded(true).build());
+        double ingestSeconds = (System.nanoTime() - t0) / 1e9;
+        AnswerFigures cold = client.ask(request(m, question), s -> { });
+        AnswerFigures warm = client.ask(request(m, question), s -> { });
+
+        List<int[]> windows = new ArrayList<>();
+        for (Window w : client.split(text, m.getMaxWindowTokens()).getWindowsList()) {
+            windows.add(w.getTokensList().stream().mapToInt(Integer::intValue).toArray());
+        }
+        Document d = new Document(m.getPrefixTokensList().stream().mapToInt(Integer::intValue).toArray(), windows);
+        int[] q = model.tokenizer().encode("\n\nQuestion: %s\nAnswer:".formatted(question), false, false);
+        LocalSegments segments = new LocalSegments(model);
+        double inProcessCold = inProcessTtft(model, d, q, segments);
+        return new Round(m, ingestSeconds, cold, warm, inProcessCold, inProcessTtft(model, d, q, segments));
     }
 
     private AskRequest request(DocumentManifest m, String question) {
