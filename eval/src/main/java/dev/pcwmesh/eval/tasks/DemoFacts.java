@@ -48,7 +48,9 @@ public final class DemoFacts {
             }
             case "owns" -> {
                 String who = d.person(), item = d.any(p.items()), n = d.any(p.quantities());
-                yield asked(who + " keeps " + n + " " + item + ".", "How many " + item + " does " + who + " keep?", n);
+                // The value is mid-sentence: the restated answer goes on past it, so the expected
+                // continuation is the number with its item, which the model copies from the question.
+                yield asked(who + " keeps " + n + " " + item + ".", "How many " + item + " does " + who + " keep?", n + " " + item);
             }
             case "married_to" -> {
                 String a = d.person(), b = d.person();
