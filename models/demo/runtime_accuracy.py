@@ -28,7 +28,7 @@ def main():
     t0 = time.time()
     for q in qs:
         r = subprocess.run([os.path.join(ROOT, "pcw"), "generate", "--model", args.model, "--prompt", q["prompt"],
-                            "--temperature", "0", "-n", "16", "--ids"], capture_output=True, text=True, check=True)
+                            "--temperature", "0", "-n", "48", "--ids"], capture_output=True, text=True, check=True)
         lines = r.stdout.rstrip("\n").split("\n")
         ids = [int(x) for x in lines[-1].split()]
         answer = r.stdout.split("\n")[0].strip()
