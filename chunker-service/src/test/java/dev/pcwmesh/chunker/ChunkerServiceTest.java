@@ -18,7 +18,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
@@ -36,8 +35,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.function.Supplier;
 
+import static dev.pcwmesh.service.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -290,14 +289,14 @@ class ChunkerServiceTest {
         TestTopics.send("pcw.documents", "poison-1", poison);
         ConsumerRecord<String, byte[]> dead = TestTopics.read("pcw.documents.dlq", "poison-1", l -> !l.isEmpty()).getFirst();
         assertArrayEquals(poison, dead.value(), "the dead letter carries the record unchanged");
-        assertEquals("UNPARSEABLE", header(dead, "pcw-reason"));
-        assertEquals("INVALID_ARGUMENT", header(dead, "pcw-status"));
-        assertTrue(header(dead, "dead-letter-reason").contains("IngestRequest"), header(dead, "dead-letter-reason"));
-        assertEquals("pcw.documents", header(dead, "dead-letter-topic"));
+        assertEquals("UNPARSEABLE", TestTopics.header(dead, "pcw-reason"));
+        assertEquals("INVALID_ARGUMENT", TestTopics.header(dead, "pcw-status"));
+        assertTrue(TestTopics.header(dead, "dead-letter-reason").contains("IngestRequest"), TestTopics.header(dead, "dead-letter-reason"));
+        assertEquals("pcw.documents", TestTopics.header(dead, "dead-letter-topic"));
 
         // A well-formed request with bad content: the same reasons as over gRPC.
         TestTopics.send("pcw.documents", "poison-2", IngestRequest.newBuilder().setData(ByteString.copyFrom(new byte[] {'a', 0})).build().toByteArray());
-        assertEquals("BINARY", header(TestTopics.read("pcw.documents.dlq", "poison-2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
+        assertEquals("BINARY", TestTopics.header(TestTopics.read("pcw.documents.dlq", "poison-2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
     }
 
     @Test
@@ -327,15 +326,5 @@ class ChunkerServiceTest {
         return sb.toString();
     }
 
-    private static String header(ConsumerRecord<String, byte[]> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-    }
 
-    private static void assertRefused(Status.Code code, String reason, Supplier<?> call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::get);
-        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertEquals(reason, e.getTrailers() == null ? null : e.getTrailers().get(Rejected.REASON_KEY), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(reason + ": "), e.getStatus().toString());
-    }
 }

@@ -24,7 +24,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import static dev.pcwmesh.service.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -207,18 +207,18 @@ class EncoderServiceTest {
         TestTopics.send("pcw.windows", "dlq-doc/0", wrongModel.toByteArray());
         ConsumerRecord<String, byte[]> dead = TestTopics.read("pcw.windows.dlq", "dlq-doc/0", l -> !l.isEmpty()).getFirst();
         assertArrayEquals(wrongModel.toByteArray(), dead.value(), "the dead letter carries the window unchanged");
-        assertEquals("WRONG_MODEL", header(dead, "pcw-reason"));
-        assertEquals("FAILED_PRECONDITION", header(dead, "pcw-status"));
-        assertTrue(header(dead, "dead-letter-reason").contains(model.fingerprint()), header(dead, "dead-letter-reason"));
-        assertEquals("pcw.windows", header(dead, "dead-letter-topic"));
+        assertEquals("WRONG_MODEL", TestTopics.header(dead, "pcw-reason"));
+        assertEquals("FAILED_PRECONDITION", TestTopics.header(dead, "pcw-status"));
+        assertTrue(TestTopics.header(dead, "dead-letter-reason").contains(model.fingerprint()), TestTopics.header(dead, "dead-letter-reason"));
+        assertEquals("pcw.windows", TestTopics.header(dead, "dead-letter-topic"));
 
         int[] tooLong = windows(STORY.repeat(3), 121).getFirst();
         assertEquals(121, tooLong.length);
         TestTopics.send("pcw.windows", "dlq-doc/1", window("dlq-doc", 1, tooLong, prefix).toByteArray());
-        assertEquals("WINDOW_TOO_LONG", header(TestTopics.read("pcw.windows.dlq", "dlq-doc/1", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
+        assertEquals("WINDOW_TOO_LONG", TestTopics.header(TestTopics.read("pcw.windows.dlq", "dlq-doc/1", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
 
         TestTopics.send("pcw.windows", "dlq-doc/2", new byte[] {(byte) 0xFF, (byte) 0xFF, 0x01});
-        assertEquals("UNPARSEABLE", header(TestTopics.read("pcw.windows.dlq", "dlq-doc/2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
+        assertEquals("UNPARSEABLE", TestTopics.header(TestTopics.read("pcw.windows.dlq", "dlq-doc/2", l -> !l.isEmpty()).getFirst(), "pcw-reason"));
         assertTrue(TestTopics.readToEnd("pcw.segments", k -> k.startsWith("dlq-doc/")).isEmpty(), "nothing was published for them");
     }
 
@@ -371,15 +371,5 @@ class EncoderServiceTest {
         }
     }
 
-    private static String header(ConsumerRecord<String, byte[]> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-    }
 
-    private static void assertRefused(Status.Code code, String reason, Supplier<?> call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::get);
-        assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
-        assertEquals(reason, e.getTrailers() == null ? null : e.getTrailers().get(Rejected.REASON_KEY), e.getStatus().toString());
-        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(reason + ": "), e.getStatus().toString());
-    }
 }

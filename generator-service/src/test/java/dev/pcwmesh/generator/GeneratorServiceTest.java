@@ -52,6 +52,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static dev.pcwmesh.service.testing.Refusals.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -154,14 +155,14 @@ class GeneratorServiceTest {
 
     @Test
     void badRequestsGetTheirStatus() {
-        assertStatus(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> ask(request("no-such-document", "Who?", "parallel")));
-        assertStatus(Status.Code.INVALID_ARGUMENT, "EMPTY_QUESTION", () -> ask(request(document, "  ", "parallel")));
-        assertStatus(Status.Code.INVALID_ARGUMENT, "QUESTION_TOO_LONG", () -> ask(request(document, "Who? ".repeat(100), "parallel")));
-        assertStatus(Status.Code.INVALID_ARGUMENT, "BAD_STRATEGY", () -> ask(request(document, "Who?", "telepathy")));
-        assertStatus(Status.Code.INVALID_ARGUMENT, "NO_DOCUMENTS", () -> ask(AskRequest.newBuilder().setQuestion("Who?").build()));
-        assertStatus(Status.Code.INVALID_ARGUMENT, "BAD_QUESTION_FORMAT", () -> ask(request(document, "Who?", "parallel").toBuilder()
+        assertRefused(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> ask(request("no-such-document", "Who?", "parallel")));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "EMPTY_QUESTION", () -> ask(request(document, "  ", "parallel")));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "QUESTION_TOO_LONG", () -> ask(request(document, "Who? ".repeat(100), "parallel")));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "BAD_STRATEGY", () -> ask(request(document, "Who?", "telepathy")));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "NO_DOCUMENTS", () -> ask(AskRequest.newBuilder().setQuestion("Who?").build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "BAD_QUESTION_FORMAT", () -> ask(request(document, "Who?", "parallel").toBuilder()
                 .setQuestionFormat("no placeholder").build()));
-        assertStatus(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> generator.getDocument(DocumentRef.newBuilder().setDocumentId("nope").build()));
+        assertRefused(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> generator.getDocument(DocumentRef.newBuilder().setDocumentId("nope").build()));
         DocumentManifest m = generator.getDocument(DocumentRef.newBuilder().setDocumentId(document).build());
         assertEquals(windows.size(), m.getWindowCount());
     }
@@ -179,7 +180,7 @@ class GeneratorServiceTest {
         Cancellable a = startAsk(waits);
         Cancellable b = startAsk(waits);
         awaitFreeSlots(0);
-        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "BUSY", () -> ask(request(document, "Who?", "parallel")));
+        assertRefused(Status.Code.RESOURCE_EXHAUSTED, "BUSY", () -> ask(request(document, "Who?", "parallel")));
         a.observer.cancel("test", null);
         awaitFreeSlots(1);
         assertFalse(ask(request(document, "Where does Hana Brolo live?", "parallel")).text.isEmpty());
@@ -226,11 +227,6 @@ class GeneratorServiceTest {
         assertEquals(n, asks.freeSlots(), "free slots");
     }
 
-    private static void assertStatus(Status.Code code, String reason, Runnable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
-        assertEquals(code, e.getStatus().getCode(), e.toString());
-        assertTrue(e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith(reason), e.toString());
-    }
 
     private static AskRequest request(String doc, String question, String strategy) {
         return AskRequest.newBuilder().addDocumentIds(doc).setQuestion(question)

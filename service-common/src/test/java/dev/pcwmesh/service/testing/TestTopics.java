@@ -70,6 +70,12 @@ public final class TestTopics {
         return out;
     }
 
+    /** The value of a record's last header of that name as UTF-8, or null. */
+    public static String header(ConsumerRecord<String, byte[]> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** A topic's configuration value. */
     public static String config(String topic, String name) throws Exception {
         Properties p = new Properties();
