@@ -139,16 +139,18 @@ def make_fact(rng, p, rel, used):
     raise ValueError(rel)
 
 
-def make_document(rng, split, n_facts, count_tokens, target_tokens):
+def make_document(rng, split, n_facts, count_tokens, target_tokens, relations=RELATIONS):
     """A document of about target_tokens tokens: n_facts facts in random order among filler sentences.
 
     Returns (text, facts). Facts are (sentence, question, answer) tuples; some people get two facts
-    (e.g. where they live and their profession) so the relation matters, not just the name."""
+    (e.g. where they live and their profession) so the relation matters, not just the name.
+    Facts take their relations from `relations`; a short list makes several facts share one, so
+    only the subject tells them apart."""
     p = Pools(split)
     used = {"person": set(), "code": set(), "route": set()}
     facts = []
     for _ in range(n_facts):
-        rel = rng.choice(RELATIONS)
+        rel = rng.choice(relations)
         facts.append(make_fact(rng, p, rel, used))
     # Second facts about an already-named person: rewrite the subject of some person facts.
     people = [f for f in facts if f[1].startswith(("Where does", "What does", "When was", "How many", "Who is"))]

@@ -60,6 +60,7 @@ def eval_example(rng, tok, split):
             return prompt, f[0], p_ids, a_ids
 
 
+CONTRAST_DOCUMENTS = 0.5   # fraction of full-length training documents with only two relations
 SHORT_PHASE = 0.35   # fraction of training spent on short documents only
 
 
@@ -76,7 +77,11 @@ def train_example(rng, tok, short, context):
         if short:
             doc, facts = data.make_document(rng, "train", rng.randint(2, 4), tok.count, rng.randint(30, 90))
         else:
-            doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count, rng.randint(118, 212))
+            # Half the full-length documents draw their facts from two relations only: several
+            # "lives in" facts side by side, so the answer must be found by its subject (the
+            # model's typical miss is the right relation's value from another subject's fact).
+            relations = rng.sample(data.RELATIONS, 2) if rng.random() < CONTRAST_DOCUMENTS else data.RELATIONS
+            doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count, rng.randint(118, 212), relations)
         ids = tok.encode(doc, bos=True)
         w = [1.0] * len(ids)
         order = list(range(len(facts)))
@@ -401,7 +406,7 @@ def finish(model, tok, cfg, state, args):
     summary = {"config": cfg.to_dict(), "params": model.param_count(), "initialised_from": args.init_from or None,
                "earlier_steps": earlier, "steps": state["step"],
                "tokens": state["tokens"], "train_minutes": state["elapsed"] / 60, "batch": args.batch,
-               "lr": args.lr, "answer_weight": ANSWER_WEIGHT, "pretokenizer": GPT2_PATTERN}
+               "lr": args.lr, "answer_weight": ANSWER_WEIGHT, "contrast_documents": CONTRAST_DOCUMENTS, "pretokenizer": GPT2_PATTERN}
     log = state["log"]
     tail = log[-50:]
     summary["final_loss_last50"] = sum(r["loss"] for r in tail) / len(tail)
