@@ -9,6 +9,8 @@ import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.DocumentRef;
 import dev.pcwmesh.proto.v1.GeneratorGrpc;
 import dev.pcwmesh.proto.v1.IngestRequest;
+import dev.pcwmesh.proto.v1.RankRequest;
+import dev.pcwmesh.proto.v1.RankResponse;
 import dev.pcwmesh.proto.v1.SplitRequest;
 import dev.pcwmesh.proto.v1.SplitResponse;
 import io.grpc.ManagedChannel;
@@ -22,8 +24,9 @@ import java.util.function.Consumer;
 
 /**
  * A client of a running mesh: ingest documents through the chunker, ask the generator and read
- * its answer as it streams, look a document up. Blocking calls over plaintext gRPC; errors are the
- * services' {@link StatusRuntimeException}s, whose description starts with the short reason.
+ * its answer as it streams, rank documents' windows for a query, look a document up. Blocking
+ * calls over plaintext gRPC; errors are the services' {@link StatusRuntimeException}s, whose
+ * description starts with the short reason.
  */
 public final class MeshClient implements AutoCloseable {
     /** Inbound messages up to this size (a manifest of a very long document is the largest). */
@@ -80,6 +83,11 @@ public final class MeshClient implements AutoCloseable {
         }
         if (figures == null) throw new IllegalStateException("the generator ended the answer without its figures");
         return figures;
+    }
+
+    /** The documents' windows by the attention the query gives them, best first (the select strategy's scoring). */
+    public RankResponse rank(RankRequest request) {
+        return GeneratorGrpc.newBlockingStub(generator).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).rank(request);
     }
 
     /** The document's manifest as the generator sees it (windows_encoded filled in). */
