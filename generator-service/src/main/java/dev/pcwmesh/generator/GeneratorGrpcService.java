@@ -6,6 +6,8 @@ import dev.pcwmesh.proto.v1.AskRequest;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.DocumentRef;
 import dev.pcwmesh.proto.v1.Generator;
+import dev.pcwmesh.proto.v1.RankRequest;
+import dev.pcwmesh.proto.v1.RankResponse;
 import dev.pcwmesh.service.Rejected;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -22,10 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * {@code pcwmesh.v1.Generator} over gRPC. An ask takes a slot at once (RESOURCE_EXHAUSTED when
- * none is free) and runs on the generator's own threads, one per slot, streaming text events and
- * then the figures. When the client cancels or its deadline passes, the ask stops at its next
- * segment or token and its slot is freed.
+ * {@code pcwmesh.v1.Generator} over gRPC. An ask or a rank takes a slot at once (RESOURCE_EXHAUSTED
+ * when none is free) and runs on the generator's own threads, one per slot; an ask streams text
+ * events and then the figures. When the client cancels or its deadline passes, the work stops at
+ * its next segment or token and its slot is freed.
  */
 @GrpcService
 public class GeneratorGrpcService implements Generator {
@@ -55,27 +57,61 @@ public class GeneratorGrpcService implements Generator {
             AtomicBoolean gone = new AtomicBoolean();
             emitter.onTermination(() -> gone.set(true));
             long deadlineNanos = deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
-            workers.execute(() -> {
-                try {
-                    AnswerFigures figures = asks.answer(request, text -> emitter.emit(AnswerEvent.newBuilder().setText(text).build()),
-                            () -> gone.get() || call.isCancelled(), deadlineNanos);
-                    emitter.emit(AnswerEvent.newBuilder().setDone(figures).build());
-                    emitter.complete();
-                } catch (Rejected e) {
-                    emitter.fail(e.toStatus());
-                } catch (Asks.Cancelled e) {
-                    LOG.debugf("ask %s cancelled by the caller", request.getRequestId());
-                    if (!emitter.isCancelled()) emitter.fail(Status.CANCELLED.withDescription("cancelled").asRuntimeException());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    emitter.fail(Status.UNAVAILABLE.withDescription("the generator is shutting down").asRuntimeException());
-                } catch (RuntimeException e) {
-                    LOG.error("ask failed", e);
-                    emitter.fail(Status.INTERNAL.withDescription("INTERNAL: " + e).withCause(e).asRuntimeException());
-                } finally {
-                    asks.release();
-                }
+            run(emitter::fail, () -> {
+                AnswerFigures figures = asks.answer(request, text -> emitter.emit(AnswerEvent.newBuilder().setText(text).build()),
+                        () -> gone.get() || call.isCancelled(), deadlineNanos);
+                emitter.emit(AnswerEvent.newBuilder().setDone(figures).build());
+                emitter.complete();
+            }, () -> {
+                LOG.debugf("ask %s cancelled by the caller", request.getRequestId());
+                if (!emitter.isCancelled()) emitter.fail(Status.CANCELLED.withDescription("cancelled").asRuntimeException());
             });
+        });
+    }
+
+    @Override
+    public Uni<RankResponse> rank(RankRequest request) {
+        Context call = Context.current();
+        Deadline deadline = call.getDeadline();
+        return Uni.createFrom().emitter(emitter -> {
+            try {
+                asks.acquire();
+            } catch (Rejected e) {
+                emitter.fail(e.toStatus());
+                return;
+            }
+            long deadlineNanos = deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
+            run(emitter::fail, () -> emitter.complete(asks.rank(request, call::isCancelled, deadlineNanos)),
+                    () -> emitter.fail(Status.CANCELLED.withDescription("cancelled").asRuntimeException()));
+        });
+    }
+
+    /** Work that may throw InterruptedException: an ask or a rank in the slot its caller took. */
+    private interface SlotWork {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * Runs {@code work} on a worker, releasing the slot after; refusals and failures go to
+     * {@code fail} as gRPC statuses, a cancelled ask to {@code onCancel}.
+     */
+    private void run(java.util.function.Consumer<Throwable> fail, SlotWork work, Runnable onCancel) {
+        workers.execute(() -> {
+            try {
+                work.run();
+            } catch (Rejected e) {
+                fail.accept(e.toStatus());
+            } catch (Asks.Cancelled e) {
+                onCancel.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail.accept(Status.UNAVAILABLE.withDescription("the generator is shutting down").asRuntimeException());
+            } catch (RuntimeException e) {
+                LOG.error("generator call failed", e);
+                fail.accept(Status.INTERNAL.withDescription("INTERNAL: " + e).withCause(e).asRuntimeException());
+            } finally {
+                asks.release();
+            }
         });
     }
 

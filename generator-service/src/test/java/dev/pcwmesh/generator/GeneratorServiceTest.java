@@ -4,10 +4,14 @@ import dev.pcwmesh.proto.v1.AnswerEvent;
 import dev.pcwmesh.proto.v1.AnswerFigures;
 import dev.pcwmesh.proto.v1.AnswerRecord;
 import dev.pcwmesh.proto.v1.AskRequest;
+import dev.pcwmesh.proto.v1.ChatTurn;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.DocumentRef;
 import dev.pcwmesh.proto.v1.GeneratorGrpc;
 import dev.pcwmesh.proto.v1.QuestionRecord;
+import dev.pcwmesh.proto.v1.RankRequest;
+import dev.pcwmesh.proto.v1.RankResponse;
+import dev.pcwmesh.proto.v1.RankedWindow;
 import dev.pcwmesh.proto.v1.Sampling;
 import dev.pcwmesh.proto.v1.StrategySpec;
 import dev.pcwmesh.proto.v1.Window;
@@ -113,6 +117,74 @@ class GeneratorServiceTest {
             assertEquals(strategy.equals("select") ? 4 : strategy.equals("sequential") ? 1 : windows.size(), a.figures.getWindowsUsed(), strategy);
             assertTrue(a.figures.getTokensOut() > 0, strategy);
         }
+    }
+
+    @Test
+    void rankPutsTheWindowThatHoldsTheFactFirst() {
+        int holder = -1;
+        for (int i = 0; i < windows.size(); i++) {
+            if (loaded.model().tokenizer().decode(windows.get(i)).contains("Brimstad is KT-4411")) holder = i;
+        }
+        assertTrue(holder >= 0, "one window holds the fact whole");
+        RankResponse all = generator.rank(RankRequest.newBuilder().addDocumentIds(document).setQuery("What is the code of Brimstad?").build());
+        assertEquals(windows.size(), all.getWindowsTotal());
+        assertEquals(windows.size(), all.getWindowsCount());
+        RankedWindow best = all.getWindows(0);
+        assertEquals(holder, best.getWindowIndex(), "ranking " + all.getWindowsList().stream().map(RankedWindow::getWindowIndex).toList());
+        assertEquals(document, best.getDocumentId());
+        assertEquals(windows.get(holder).length, best.getTokenCount());
+        assertTrue(best.getText().contains("Brimstad is KT-4411"), best.getText());
+        assertEquals(1.0, all.getWindowsList().stream().mapToDouble(RankedWindow::getScore).sum(), 1e-6, "shares of the attention");
+        for (int i = 1; i < all.getWindowsCount(); i++) assertTrue(all.getWindows(i - 1).getScore() >= all.getWindows(i).getScore(), "best first");
+
+        RankResponse two = generator.rank(RankRequest.newBuilder().addDocumentIds(document).setQuery("What is the code of Brimstad?").setMaxResults(2).build());
+        assertEquals(all.getWindowsList().subList(0, 2), two.getWindowsList());
+        assertRefused(Status.Code.INVALID_ARGUMENT, "EMPTY_QUERY", () -> generator.rank(RankRequest.newBuilder().addDocumentIds(document).build()));
+        assertRefused(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> generator.rank(RankRequest.newBuilder().addDocumentIds("nope").setQuery("Who?").build()));
+    }
+
+    @Test
+    void aConversationIsAskedTurnByTurnInTheQuestionFormat() {
+        String q = "What is the code of Brimstad?";
+        Answer asQuestion = ask(request(document, q, "parallel"));
+        Answer asMessage = ask(request(document, "", "parallel").toBuilder().addMessages(turn("user", q)).build());
+        assertEquals(asQuestion.text, asMessage.text);
+        assertEquals(1 + windows.stream().mapToInt(w -> w.length).sum(), asMessage.figures.getContextTokens(), "prefix and windows");
+
+        // Earlier turns go before the question, each through the question format; system text first.
+        String earlier = "Where does Hana Brolo live?";
+        AskRequest conversation = request(document, "", "parallel").toBuilder()
+                .addMessages(turn("system", "Answer from the document.")).addMessages(turn("user", earlier))
+                .addMessages(turn("assistant", "Hana Brolo lives in Quenmouth.")).addMessages(turn("user", q)).build();
+        String rendered = "Answer from the document.\n" + Asks.QUESTION_FORMAT.formatted(earlier) + " Hana Brolo lives in Quenmouth."
+                + Asks.QUESTION_FORMAT.formatted(q);
+        assertEquals(inProcessText("parallel", rendered), ask(conversation).text);
+    }
+
+    @Test
+    void messagesWithoutDocumentsAreAPlainChat() {
+        Model model = loaded.model();
+        String prompt = "The code of Brimstad is KT-4411.\n" + Asks.QUESTION_FORMAT.formatted("What is the code of Brimstad?");
+        Answer a = ask(AskRequest.newBuilder().addMessages(turn("system", "The code of Brimstad is KT-4411."))
+                .addMessages(turn("user", "What is the code of Brimstad?")).setSampling(Sampling.newBuilder().setMaxTokens(16)).build());
+        String expected = new Generator(model, model.tokenizer()).generate(model.tokenizer().encode(prompt, true, false),
+                SamplingParams.greedy(16), TokenListener.NONE).text();
+        assertEquals(expected, a.text);
+        assertEquals(0, a.figures.getWindowsTotal());
+        assertEquals(0, a.figures.getContextTokens());
+    }
+
+    @Test
+    void badConversationsGetTheirStatus() {
+        assertRefused(Status.Code.INVALID_ARGUMENT, "QUESTION_AND_MESSAGES", () -> ask(request(document, "Who?", "parallel").toBuilder()
+                .addMessages(turn("user", "Who?")).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "BAD_MESSAGES", () -> ask(AskRequest.newBuilder()
+                .addMessages(turn("user", "Who?")).addMessages(turn("assistant", "Me.")).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "BAD_MESSAGES", () -> ask(AskRequest.newBuilder().addMessages(turn("tool", "{}")).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "STRATEGY_WITHOUT_DOCUMENTS", () -> ask(AskRequest.newBuilder()
+                .addMessages(turn("user", "Who?")).setStrategy(StrategySpec.newBuilder().setName("select")).build()));
+        assertRefused(Status.Code.INVALID_ARGUMENT, "QUESTION_TOO_LONG", () -> ask(AskRequest.newBuilder()
+                .addMessages(turn("user", "Who? ".repeat(100))).build()));
     }
 
     @Test
@@ -234,10 +306,19 @@ class GeneratorServiceTest {
                 .setSampling(Sampling.newBuilder().setMaxTokens(16)).build();
     }
 
+    private static ChatTurn turn(String role, String content) {
+        return ChatTurn.newBuilder().setRole(role).setContent(content).build();
+    }
+
     /** What {@code pcw qa} answers in process: the same windows, prefix, strategy and greedy decoding. */
     private String inProcess(String strategy, String question) {
+        return inProcessText(strategy, Asks.QUESTION_FORMAT.formatted(question));
+    }
+
+    /** The in-process answer when {@code text} follows the document. */
+    private String inProcessText(String strategy, String text) {
         Model model = loaded.model();
-        int[] q = model.tokenizer().encode(Asks.QUESTION_FORMAT.formatted(question), false, false);
+        int[] q = model.tokenizer().encode(text, false, false);
         var s = StrategySettings.defaults().create(strategy, model, model.config().contextLength(), null);
         var plan = s.plan(new Document(prefix(), windows), q, new PlanRequest(model, dev.pcwmesh.runtime.context.PositionEncoding.of(model),
                 new LocalSegments(model), model.config().contextLength(), 16));

@@ -45,32 +45,47 @@ public final class WindowSelection implements Strategy {
     public ContextPlan plan(Document document, int[] question, PlanRequest request) {
         int windows = document.windows().size();
         long tokensBefore = request.segments().tokensEncoded(), scoresBefore = request.segments().scoresComputed();
-        double[] scores;
-        long scoringScores = 0;
-        int scoringTokens = 0;
-        if (embedder != null) {
-            scores = embedder.similarities(request.model().tokenizer(), document.windows(), question);
-        } else {
-            ContextPlan all = ParallelWindows.place(document, IntStream.range(0, windows).boxed().toList(), question, request,
-                    WindowAttention.plain()).build();
-            scores = attentionScores(all, question, document.prefix().length > 0 ? 1 : 0, windows);
-            scoringScores = all.cost().answerScores();
-            scoringTokens = question.length;
-        }
+        Scores scores = score(document, question, request);
         List<Integer> chosen = IntStream.range(0, windows).boxed()
-                .sorted(Comparator.comparingDouble((Integer i) -> -scores[i]).thenComparingInt(i -> i))
+                .sorted(Comparator.comparingDouble((Integer i) -> -scores.byWindow[i]).thenComparingInt(i -> i))
                 .limit(k)
                 .sorted()
                 .toList();
         return ParallelWindows.place(document, chosen, question, request, WindowAttention.plain())
-                .encoded(request.segments().tokensEncoded() - tokensBefore + scoringTokens,
-                        request.segments().scoresComputed() - scoresBefore + scoringScores)
+                .encoded(request.segments().tokensEncoded() - tokensBefore + scores.tokens,
+                        request.segments().scoresComputed() - scoresBefore + scores.scores)
                 .note("kept windows " + chosen + " of " + windows)
                 .build();
     }
 
+    /**
+     * Each window's relevance to the question, by document order: its share of the attention the
+     * question gives all windows (summing to 1), or with an embedder the cosine similarity of
+     * their embeddings. The generator's {@code Rank} returns these.
+     */
+    public double[] scores(Document document, int[] question, PlanRequest request) {
+        return score(document, question, request).byWindow;
+    }
+
+    /** Scores, and the question tokens prefilled and q·k scores computed to get them. */
+    private record Scores(double[] byWindow, int tokens, long scores) { }
+
+    private Scores score(Document document, int[] question, PlanRequest request) {
+        int windows = document.windows().size();
+        if (embedder != null) {
+            return new Scores(embedder.similarities(request.model().tokenizer(), document.windows(), question), 0, 0);
+        }
+        ContextPlan all = ParallelWindows.place(document, IntStream.range(0, windows).boxed().toList(), question, request,
+                WindowAttention.plain()).build();
+        double[] mass = attentionMass(all, question, document.prefix().length > 0 ? 1 : 0, windows);
+        double total = 0;
+        for (double m : mass) total += m;
+        for (int i = 0; i < windows && total > 0; i++) mass[i] /= total;
+        return new Scores(mass, question.length, all.cost().answerScores());
+    }
+
     /** The attention mass the question's queries give each window (blocks from {@code firstWindow} on). */
-    private double[] attentionScores(ContextPlan all, int[] question, int firstWindow, int windows) {
+    private double[] attentionMass(ContextPlan all, int[] question, int firstWindow, int windows) {
         Model model = all.model();
         ModelConfig c = model.config();
         DoubleAdder[] mass = new DoubleAdder[windows];
