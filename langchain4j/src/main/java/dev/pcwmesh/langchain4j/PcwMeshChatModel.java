@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * String answer = model.chat("When does the coach to Pithheim depart?");
  * }</pre>
  *
- * <p>Sampling is greedy unless a temperature is set. Tools, JSON response formats and non-text
+ * <p>The reply is the generator's answer without the whitespace around it (the space after the
+ * prompt's {@code "Answer:"}, the final newline). Sampling is greedy unless a temperature is set. Tools, JSON response formats and non-text
  * content are refused with {@code UnsupportedFeatureException}; the mesh's gRPC errors become
  * LangChain4j's exception types (see the module's README). Close the model to release its channel.
  */
@@ -68,19 +69,19 @@ public class PcwMeshChatModel implements ChatModel, AutoCloseable {
         AskRequest ask = ChatRequests.toAskRequest(chatRequest, requestId);
         return MeshErrors.withRetries(() -> {
             // A retried ask starts over: the text of a failed attempt is dropped with it.
-            StringBuilder text = new StringBuilder();
+            AnswerText text = new AnswerText();
             AnswerFigures figures = null;
             Iterator<AnswerEvent> events = GeneratorGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).ask(ask);
             while (events.hasNext()) {
                 AnswerEvent e = events.next();
                 if (e.hasDone()) figures = e.getDone();
-                else text.append(e.getText());
+                else text.add(e.getText());
             }
             if (figures == null) {
                 throw new InternalServerException("the generator ended the answer without its figures");
             }
-            return ChatRequests.toChatResponse(text.toString(), figures, requestId);
+            return ChatRequests.toChatResponse(text.text(), figures, requestId);
         }, maxRetries);
     }
 

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The streaming twin of {@link PcwMeshChatModel}: the same asks, with the answer handed to
  * {@link StreamingChatResponseHandler#onPartialResponse} piece by piece as the generator releases
- * it (whole characters), then {@code onCompleteResponse} with the whole text, token usage, finish
+ * it (whole characters; whitespace at the edges of the answer left out, so the pieces add up to
+ * the blocking model's text), then {@code onCompleteResponse} with the whole text, token usage, finish
  * reason and the mesh's figures — or {@code onError} with the LangChain4j exception for the
  * mesh's error. The handler is called on a gRPC thread; {@code doChat} returns at once.
  *
@@ -70,7 +71,7 @@ public class PcwMeshStreamingChatModel implements StreamingChatModel, AutoClosea
     private static final class AnswerObserver implements ClientResponseObserver<AskRequest, AnswerEvent>, StreamingHandle {
         private final StreamingChatResponseHandler handler;
         private final String requestId;
-        private final StringBuilder text = new StringBuilder();
+        private final AnswerText text = new AnswerText();
         private final AtomicBoolean cancelled = new AtomicBoolean();
         private final AtomicBoolean finished = new AtomicBoolean();
         private AnswerFigures figures;
@@ -93,10 +94,10 @@ public class PcwMeshStreamingChatModel implements StreamingChatModel, AutoClosea
                 figures = event.getDone();
                 return;
             }
-            if (event.getText().isEmpty()) return;
-            text.append(event.getText());
+            String piece = text.add(event.getText());
+            if (piece.isEmpty()) return;
             try {
-                handler.onPartialResponse(new PartialResponse(event.getText()), new PartialResponseContext(this));
+                handler.onPartialResponse(new PartialResponse(piece), new PartialResponseContext(this));
             } catch (RuntimeException e) {
                 call.cancel("the response handler failed", e);
                 fail(e);
@@ -118,7 +119,7 @@ public class PcwMeshStreamingChatModel implements StreamingChatModel, AutoClosea
                 return;
             }
             try {
-                handler.onCompleteResponse(ChatRequests.toChatResponse(text.toString(), figures, requestId));
+                handler.onCompleteResponse(ChatRequests.toChatResponse(text.text(), figures, requestId));
             } catch (RuntimeException e) {
                 reportError(e);
             }
