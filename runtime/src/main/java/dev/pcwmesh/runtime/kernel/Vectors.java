@@ -9,6 +9,11 @@ public final class Vectors {
 
     private Vectors() {}
 
+    /** The vector width the block kernels use (the preferred species, capped at 512 bits), for reports: "256-bit (8 x f32)". */
+    public static String width() {
+        return Lanes.F.vectorBitSize() + "-bit (" + Lanes.L + " x f32)";
+    }
+
     /**
      * The lanes of {@code v} added in lane order. {@code FloatVector.reduceLanes(ADD)} leaves the
      * order to the implementation, and C2's intrinsic adds in a tree while the interpreter adds
