@@ -33,13 +33,14 @@ import java.util.concurrent.TimeUnit;
  *         .documentIds(documentId)
  *         .maxOutputTokens(64)
  *         .build();
- * String answer = model.chat("When does the coach to Pithheim depart?");
+ * String answer = model.chat("Who is Nousloum Piaholm married to?");
  * }</pre>
  *
  * <p>The reply is the generator's answer without the whitespace around it (the space after the
- * prompt's {@code "Answer:"}, the final newline). Sampling is greedy unless a temperature is set. Tools, JSON response formats and non-text
- * content are refused with {@code UnsupportedFeatureException}; the mesh's gRPC errors become
- * LangChain4j's exception types (see the module's README). Close the model to release its channel.
+ * prompt's {@code "Answer:"}, the final newline). Sampling is greedy unless a temperature is set.
+ * Tools, JSON response formats and non-text content are refused with
+ * {@code UnsupportedFeatureException}; the mesh's gRPC errors become LangChain4j's exception types
+ * (the table is in the README's LangChain4j section). Close the model to release its channel.
  */
 public class PcwMeshChatModel implements ChatModel, AutoCloseable {
 

@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <pre>
  * ./mvnw -q -pl langchain4j test-compile exec:java \
- *     -Dexec.args="models/demo/sample-document.txt 'When does the coach to Pithheim depart?'"
+ *     -Dexec.args="models/demo/sample-document.txt 'Who is Nousloum Piaholm married to?'"
  * </pre>
  *
  * The addresses default to {@code pcw mesh up}'s ports; {@code -Dpcw.chunker=host:port} and
