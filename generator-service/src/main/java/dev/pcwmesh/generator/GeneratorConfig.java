@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** The generator's settings, under {@code pcw.*} (application.properties, environment {@code PCW_...}). */
 @ConfigMapping(prefix = "pcw")
@@ -18,6 +19,8 @@ public interface GeneratorConfig {
     Topics topics();
 
     Segments segments();
+
+    OpenAi openai();
 
     /** Limits enforced on every question; beyond them it is refused with a reason. */
     interface Limits {
@@ -47,6 +50,16 @@ public interface GeneratorConfig {
         /** Most windows one ask may place (all its documents together): RESOURCE_EXHAUSTED beyond. */
         @WithDefault("4096")
         int maxWindowsPerAsk();
+
+        /**
+         * Largest HTTP request body of the OpenAI-compatible endpoint, in bytes: 413 beyond, checked
+         * on the Content-Length header before the body is read and on the bytes before they are
+         * parsed. A chat request names its documents by id, so 1 MiB is a long conversation. Keep it
+         * below {@code quarkus.http.limits.max-body-size} (10 MiB), which bounds what a body without
+         * a Content-Length may buffer before this check sees it.
+         */
+        @WithDefault("1048576")
+        int maxRequestBytes();
     }
 
     /** Kafka topics the generator reads and writes. */
@@ -110,5 +123,15 @@ public interface GeneratorConfig {
         /** Largest gRPC message accepted from an encoder (a segment part is at most 1 MiB). */
         @WithDefault("4194304")
         int maxInboundMessageBytes();
+    }
+
+    /** The OpenAI-compatible HTTP endpoint ({@code /v1/chat/completions}, {@code /v1/models}). */
+    interface OpenAi {
+        /**
+         * The model's name in responses and in {@code /v1/models}; by default the GGUF file's name
+         * without its extension ({@code pcw-demo} for {@code models/pcw-demo.gguf}). Requests may
+         * name any model: the generator serves one.
+         */
+        Optional<String> modelName();
     }
 }

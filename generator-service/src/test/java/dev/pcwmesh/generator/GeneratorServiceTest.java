@@ -14,8 +14,6 @@ import dev.pcwmesh.proto.v1.RankResponse;
 import dev.pcwmesh.proto.v1.RankedWindow;
 import dev.pcwmesh.proto.v1.Sampling;
 import dev.pcwmesh.proto.v1.StrategySpec;
-import dev.pcwmesh.proto.v1.Window;
-import dev.pcwmesh.runtime.context.Chunker;
 import dev.pcwmesh.runtime.context.Document;
 import dev.pcwmesh.runtime.context.LocalSegments;
 import dev.pcwmesh.runtime.context.PlanRequest;
@@ -24,7 +22,6 @@ import dev.pcwmesh.runtime.generate.Generator;
 import dev.pcwmesh.runtime.generate.SamplingParams;
 import dev.pcwmesh.runtime.generate.TokenListener;
 import dev.pcwmesh.runtime.model.Model;
-import dev.pcwmesh.service.testing.TestKafka;
 import dev.pcwmesh.service.testing.TestTopics;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -36,21 +33,15 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -73,8 +64,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(KafkaAndModelResource.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GeneratorServiceTest {
-    private static final int WINDOW = 100;
-
     @GrpcClient("generator")
     GeneratorGrpc.GeneratorBlockingStub generator;
 
@@ -87,24 +76,22 @@ class GeneratorServiceTest {
     @Inject
     Asks asks;
 
-    private KafkaProducer<String, byte[]> producer;
+    private ChunkerRecords chunker;
     private String document;
     private List<int[]> windows;
 
     @BeforeAll
-    void publishDocument() throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
-        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        windows = new Chunker(loaded.model().tokenizer(), WINDOW).split(factsText(new Random(7), 60));
+    void publishDocument() {
+        chunker = new ChunkerRecords(loaded.model());
+        windows = chunker.split(ChunkerRecords.factsText(new Random(7), 60));
         assertTrue(windows.size() >= 8, "the document should be at least 8 windows, got " + windows.size());
         document = "doc-" + UUID.randomUUID();
-        publish(document, windows, windows.size());
+        chunker.publish(document, windows, windows.size());
     }
 
     @AfterAll
     void close() {
-        producer.close();
+        chunker.close();
     }
 
     @Test
@@ -190,8 +177,8 @@ class GeneratorServiceTest {
     @Test
     void aSecondQuestionEncodesNothing() {
         String doc = "doc-" + UUID.randomUUID();
-        List<int[]> w = new Chunker(loaded.model().tokenizer(), WINDOW).split(factsText(new Random(11), 40));
-        publish(doc, w, w.size());
+        List<int[]> w = chunker.split(ChunkerRecords.factsText(new Random(11), 40));
+        chunker.publish(doc, w, w.size());
         Answer first = ask(request(doc, "Where does Hana Brolo live?", "parallel"));
         // The prefix (BOS) is the same segment as every other document's, so an earlier test may have cached it.
         assertEquals(w.size() + 1, first.figures.getSegmentsEncodedHere() + first.figures.getSegmentCacheHits());
@@ -206,9 +193,9 @@ class GeneratorServiceTest {
         AskRequest req = request(document, "When does the ferry to Kelmouth depart?", "parallel");
         Answer grpc = ask(req);
         String id = "req-" + UUID.randomUUID();
-        producer.send(new ProducerRecord<>("pcw.questions", id, QuestionRecord.newBuilder().setRequest(req).build().toByteArray())).get();
-        producer.send(new ProducerRecord<>("pcw.questions", "poison", "not a question".getBytes(StandardCharsets.UTF_8))).get();
-        producer.send(new ProducerRecord<>("pcw.questions", "req-unknown", QuestionRecord.newBuilder()
+        chunker.producer().send(new ProducerRecord<>("pcw.questions", id, QuestionRecord.newBuilder().setRequest(req).build().toByteArray())).get();
+        chunker.producer().send(new ProducerRecord<>("pcw.questions", "poison", "not a question".getBytes(StandardCharsets.UTF_8))).get();
+        chunker.producer().send(new ProducerRecord<>("pcw.questions", "req-unknown", QuestionRecord.newBuilder()
                 .setRequest(request("no-such-document", "Who?", "parallel")).build().toByteArray())).get();
 
         AnswerRecord answer = AnswerRecord.parseFrom(firstRecord("pcw.answers", id).value());
@@ -247,7 +234,7 @@ class GeneratorServiceTest {
     @Test
     void slotsAreLimitedAndACancelledAskFreesItsSlot() throws Exception {
         String incomplete = "doc-" + UUID.randomUUID();
-        publish(incomplete, windows.subList(0, 2), 3);
+        chunker.publish(incomplete, windows.subList(0, 2), 3);
         AskRequest waits = request(incomplete, "Who?", "parallel");
         Cancellable a = startAsk(waits);
         Cancellable b = startAsk(waits);
@@ -320,51 +307,14 @@ class GeneratorServiceTest {
         Model model = loaded.model();
         int[] q = model.tokenizer().encode(text, false, false);
         var s = StrategySettings.defaults().create(strategy, model, model.config().contextLength(), null);
-        var plan = s.plan(new Document(prefix(), windows), q, new PlanRequest(model, dev.pcwmesh.runtime.context.PositionEncoding.of(model),
+        var plan = s.plan(new Document(chunker.prefix(), windows), q, new PlanRequest(model, dev.pcwmesh.runtime.context.PositionEncoding.of(model),
                 new LocalSegments(model), model.config().contextLength(), 16));
         return new Generator(model, model.tokenizer()).generate(plan, q, SamplingParams.greedy(16), TokenListener.NONE).text();
-    }
-
-    private int[] prefix() {
-        return new int[] {loaded.model().tokenizer().bos()};
-    }
-
-    /** What the chunker publishes for a document: its windows (key doc/index) and, last, its manifest. */
-    private void publish(String doc, List<int[]> ws, int windowCount) {
-        try {
-            String fingerprint = loaded.model().fingerprint();
-            DocumentManifest.Builder m = DocumentManifest.newBuilder().setDocumentId(doc).setModelFingerprint(fingerprint)
-                    .setWindowCount(windowCount).setMaxWindowTokens(WINDOW).setMediaType("text/plain");
-            for (int p : prefix()) m.addPrefixTokens(p);
-            for (int i = 0; i < ws.size(); i++) {
-                Window.Builder w = Window.newBuilder().setDocumentId(doc).setIndex(i).setModelFingerprint(fingerprint);
-                for (int t : ws.get(i)) w.addTokens(t);
-                for (int p : prefix()) w.addPrefixTokens(p);
-                m.addWindowTokens(ws.get(i).length);
-                producer.send(new ProducerRecord<>("pcw.windows", doc + "/" + i, w.build().toByteArray())).get();
-            }
-            producer.send(new ProducerRecord<>("pcw.manifests", doc, m.build().toByteArray())).get();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static ConsumerRecord<String, byte[]> firstRecord(String topic, String key) {
         List<ConsumerRecord<String, byte[]>> found = TestTopics.read(topic, key, l -> !l.isEmpty());
         if (found.isEmpty()) throw new AssertionError("no record with key " + key + " on " + topic);
         return found.getFirst();
-    }
-
-    /** Sentences of facts and filler in the demo model's document language. */
-    private static String factsText(Random rng, int sentences) {
-        String[] facts = {"The code of Brimstad is KT-4411.", "Hana Brolo lives in Quenmouth.", "The ferry to Kelmouth departs at 07:15.",
-                "Dorin Vaskell works as a baker.", "Lio Marsen keeps 412 lanterns."};
-        String[] filler = {"The market opened early and closed late on most days.", "Rain fell for five days without stopping.",
-                "Children played in the square while their parents worked.", "The bells rang at noon, as they had for a hundred years.",
-                "Few people walked by the river after dark.", "Letters from the north arrived once a week, usually late."};
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < sentences; i++) out.add(filler[rng.nextInt(filler.length)]);
-        for (String f : facts) out.add(rng.nextInt(out.size()), f);
-        return String.join(" ", out);
     }
 }
