@@ -13,6 +13,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.PreDestroy;
@@ -115,12 +116,24 @@ public class GeneratorGrpcService implements Generator {
         });
     }
 
+    /**
+     * The document as the view knows it. One the view does not know yet is looked for again once
+     * the view has read the manifests topic to its end (at most 10 s), as an ask does, so a
+     * GetDocument right after Ingest returns never gets NOT_FOUND. Blocking, hence on a worker.
+     */
     @Override
+    @Blocking
     public Uni<DocumentManifest> getDocument(DocumentRef request) {
-        MeshView.DocumentState d = view.document(request.getDocumentId());
+        String id = request.getDocumentId();
+        MeshView.DocumentState d = view.document(id);
+        try {
+            if (d == null && view.awaitManifestsRead(System.nanoTime() + 10_000_000_000L)) d = view.document(id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Uni.createFrom().failure(Status.UNAVAILABLE.withDescription("the generator is shutting down").asRuntimeException());
+        }
         if (d == null) {
-            return Uni.createFrom().failure(new Rejected(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT",
-                    "no document '" + request.getDocumentId() + "'").toStatus());
+            return Uni.createFrom().failure(new Rejected(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", "no document '" + id + "'").toStatus());
         }
         return Uni.createFrom().item(d.manifest());
     }
