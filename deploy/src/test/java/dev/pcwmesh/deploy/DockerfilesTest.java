@@ -285,6 +285,43 @@ class DockerfilesTest {
         assertFalse(DockerIgnore.parse("**/target\n!keep/target\n").excludes("keep/target/b"));
     }
 
+    /**
+     * Files outside a module that the modules an image builds (the service and, transitively, the
+     * project modules it depends on) read through ${project.basedir}/.. stay in the build context.
+     */
+    @Test
+    void theImagesModulesReadNothingTheContextLeavesOut() {
+        DockerIgnore ignore = DockerIgnore.parse(Repository.read(".dockerignore"));
+        Map<String, String> moduleOfArtifact = new java.util.HashMap<>();
+        Map<String, String> poms = new java.util.HashMap<>();
+        for (String module : Repository.parentPom().modules()) {
+            String pom = Repository.read(module + "/pom.xml");
+            poms.put(module, pom);
+            Matcher id = Pattern.compile("</parent>\\s*<artifactId>([^<]+)</artifactId>").matcher(pom);
+            assertTrue(id.find(), module);
+            moduleOfArtifact.put(id.group(1), module);
+        }
+        for (ServiceModule service : ServiceModule.all()) {
+            Set<String> closure = new TreeSet<>();
+            java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(service.module()));
+            while (!todo.isEmpty()) {
+                String module = todo.pop();
+                if (!closure.add(module)) continue;
+                Matcher dep = Pattern.compile("<groupId>dev\\.pcwmesh</groupId>\\s*<artifactId>([^<]+)</artifactId>").matcher(poms.get(module));
+                while (dep.find()) if (moduleOfArtifact.containsKey(dep.group(1))) todo.push(moduleOfArtifact.get(dep.group(1)));
+            }
+            assertTrue(closure.containsAll(List.of("runtime", "proto", "service-common")), service.name() + " builds " + closure);
+            for (String module : closure) {
+                Matcher outside = Pattern.compile("\\$\\{project\\.basedir}/\\.\\./([^<\"\\s]+)").matcher(poms.get(module));
+                while (outside.find()) {
+                    String path = Path.of(outside.group(1)).normalize().toString();
+                    assertFalse(ignore.excludes(path) || ignore.excludes(path + "/x"), module + " reads " + path + ", which .dockerignore leaves out of "
+                            + service.name() + "'s image build");
+                }
+            }
+        }
+    }
+
     @Test
     void mavenModulesTheImagesBuildExist() {
         for (Path file : dockerfiles().toList()) {

@@ -456,6 +456,27 @@ class HelmChartTest {
         return true;
     }
 
+    /** NOTES.txt as `helm install --dry-run=client` prints it. */
+    static String notes(Map<String, Object> set) {
+        var install = new Helm(HelmChart.CHART).install().withName(HelmChart.RELEASE).withNamespace(NAMESPACE)
+                .withKubeVersion("v1.33.0").clientOnly().dryRun().withDryRunOption(com.marcnuri.helm.DryRun.CLIENT);
+        set.forEach(install::set);
+        return install.call().getOutput();
+    }
+
+    @Test
+    void notesTellHowToReachTheServicesAndWhatIsNotDoneYet() {
+        String plain = notes(Map.of());
+        for (ServiceModule s : ServiceModule.all()) assertTrue(plain.contains(FULLNAME + "-" + s.name() + ":" + s.port()), plain);
+        assertTrue(plain.contains("Kafka: kafka:9092"), plain);
+        assertTrue(plain.contains("without authentication"), "says the endpoints are not protected yet: " + plain);
+        assertFalse(plain.contains("GPU:"), plain);
+        String all = notes(sets("tls.existingSecret", "pcw-tls", "encoder.gpu.enabled", true, "kafka.strimzi.enabled", true));
+        assertTrue(all.contains("WARNING: TLS, client authentication and Kafka TLS/SASL are not implemented"), all);
+        assertTrue(all.contains("GPU: encoders request nvidia.com/gpu") && all.contains("issue 7"), all);
+        assertTrue(all.contains("Kafka: " + FULLNAME + "-kafka-bootstrap." + NAMESPACE + ".svc:9092 (Strimzi cluster"), all);
+    }
+
     @Test
     void theChartsReadmeSizingUsesTheDemoModelsShape() {
         Map<String, Object> cfg = Yaml.mapAt(Yaml.load(Repository.read("models/demo/summary.json")), "config");
