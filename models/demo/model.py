@@ -20,6 +20,9 @@ class Config:
     context: int = 256
     eps: float = 1e-5
     rope_base: float = 10000.0
+    # Linear position interpolation (Chen et al. 2023): positions divided by this factor, so a
+    # window this many times longer than the one trained first maps onto the trained angles.
+    rope_scale: float = 1.0
     tied: bool = True
 
     @property
@@ -40,9 +43,9 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
-def rope_tables(head_dim, length, base):
+def rope_tables(head_dim, length, base, scale=1.0):
     inv = base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
-    ang = torch.arange(length, dtype=torch.float64)[:, None] * inv[None, :]
+    ang = (torch.arange(length, dtype=torch.float64) / scale)[:, None] * inv[None, :]
     return torch.cos(ang).float(), torch.sin(ang).float()
 
 
@@ -100,7 +103,7 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(c) for _ in range(c.layers))
         self.norm = RMSNorm(c.dim, c.eps)
         self.output = None if c.tied else nn.Linear(c.dim, c.vocab, bias=False)
-        cos, sin = rope_tables(c.head_dim, c.context, c.rope_base)
+        cos, sin = rope_tables(c.head_dim, c.context, c.rope_base, c.rope_scale)
         self.register_buffer("cos", cos, persistent=False)
         self.register_buffer("sin", sin, persistent=False)
         self.apply(self._init)

@@ -47,16 +47,20 @@ def tokenizer_corpus(n, seed):
     return texts
 
 
-def eval_example(rng, tok, split):
-    """One evaluation example: a document of ~120-220 tokens with 4-8 facts and one question.
-    Returns (prompt_text, answer, prompt_ids, answer_ids) with answer_ids ending in EOS."""
+DOC_SCALE = 1   # full-length documents are this many times 118-212 tokens (4 for the long-context variants)
+
+
+def eval_example(rng, tok, split, context=256):
+    """One evaluation example: a full-length document (~120-220 tokens times DOC_SCALE) with 4-8
+    facts and one question. Returns (prompt_text, answer, prompt_ids, answer_ids) with answer_ids
+    ending in EOS."""
     while True:
-        doc, facts = data.make_document(rng, split, rng.randint(4, 8), tok.count, rng.randint(118, 212))
+        doc, facts = data.make_document(rng, split, rng.randint(4, 8), tok.count, rng.randint(118 * DOC_SCALE, 212 * DOC_SCALE))
         f = rng.choice(facts)
         prompt = data.prompt_text(doc, f[1])
         p_ids = tok.encode(prompt, bos=True)
         a_ids = tok.encode(data.answer_text(f[0])) + [tok.eos]
-        if len(p_ids) + len(a_ids) <= 256:
+        if len(p_ids) + len(a_ids) <= context:
             return prompt, f[0], p_ids, a_ids
 
 
@@ -81,7 +85,8 @@ def train_example(rng, tok, short, context):
             # "lives in" facts side by side, so the answer must be found by its subject (the
             # model's typical miss is the right relation's value from another subject's fact).
             relations = rng.sample(data.RELATIONS, 2) if rng.random() < CONTRAST_DOCUMENTS else data.RELATIONS
-            doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count, rng.randint(118, 212), relations)
+            doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count,
+                                            rng.randint(118 * DOC_SCALE, 212 * DOC_SCALE), relations)
         ids = tok.encode(doc, bos=True)
         w = [1.0] * len(ids)
         order = list(range(len(facts)))
@@ -174,11 +179,11 @@ def round_to_f16(model):
                 p.copy_(p.half().float())
 
 
-def export_gguf(model, tok, path):
+def export_gguf(model, tok, path, name="pcw-demo"):
     c = model.c
     md = {
         "general.architecture": "llama",
-        "general.name": "pcw-demo",
+        "general.name": name,
         "general.description": "PCW Mesh demo model: answers questions about facts in a synthetic document (models/README.md)",
         "llama.block_count": gguf.U32(c.layers),
         "llama.context_length": gguf.U32(c.context),
@@ -200,6 +205,9 @@ def export_gguf(model, tok, path):
         "tokenizer.ggml.add_bos_token": True,
         "tokenizer.ggml.add_eos_token": False,
     }
+    if c.rope_scale != 1.0:
+        md["llama.rope.scaling.type"] = "linear"
+        md["llama.rope.scaling.factor"] = float(c.rope_scale)
     F16, F32 = gguf.GGML_F16, gguf.GGML_F32
     t = [("token_embd.weight", model.embed.weight.detach().numpy(), F16)]
     for i, b in enumerate(model.blocks):
@@ -265,7 +273,7 @@ def plot_loss(log, path):
 # ---------------------------------------------------------------- main
 
 def main():
-    global SHORT_PHASE
+    global SHORT_PHASE, DOC_SCALE
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt"))
     ap.add_argument("--steps", type=int, default=0, help="fixed number of steps (schedule by step)")
@@ -288,8 +296,14 @@ def main():
     ap.add_argument("--init-from", default="", help="start from the weights and tokenizer of a GGUF this recipe exported "
                     "(models/pcw-demo.gguf), so training continues across machines without a checkpoint")
     ap.add_argument("--short-phase", type=float, default=0.35, help="fraction of training on short documents only")
+    ap.add_argument("--context", type=int, default=256, help="trained window in tokens")
+    ap.add_argument("--rope-scale", type=float, default=1.0, help="linear position interpolation factor (4 for the PI variant)")
+    ap.add_argument("--doc-scale", type=int, default=1, help="full-length documents are this many times 118-212 tokens")
+    ap.add_argument("--name", default="pcw-demo", help="model name: models/NAME.gguf; other than pcw-demo, its card files go "
+                    "to models/demo/NAME/ (the long-context variants)")
     args = ap.parse_args()
     SHORT_PHASE = args.short_phase
+    DOC_SCALE = args.doc_scale
     if not args.steps and not args.time_budget and not args.export_only:
         ap.error("give --steps or --time-budget")
     torch.set_num_threads(args.threads)
@@ -311,7 +325,7 @@ def main():
         print(f"tokenizer: {len(tok.tokens)} tokens, {len(tok.merges)} merges, {time.time() - t0:.1f}s", flush=True)
 
     cfg = Config(vocab=len(tok.tokens), dim=args.dim, layers=args.layers, heads=args.heads,
-                 kv_heads=args.kv_heads, ffn=args.ffn)
+                 kv_heads=args.kv_heads, ffn=args.ffn, context=args.context, rope_scale=args.rope_scale)
     torch.manual_seed(args.seed)
     model = Transformer(cfg)
     if init is not None:
@@ -332,7 +346,7 @@ def main():
     print(f"model: {cfg.to_dict()} params={model.param_count()}", flush=True)
 
     erng = random.Random(777)
-    monitor = [eval_example(erng, tok, "heldout")[2:] for _ in range(64)]
+    monitor = [eval_example(erng, tok, "heldout", cfg.context)[2:] for _ in range(64)]
 
     def progress():
         if args.steps:
@@ -392,6 +406,9 @@ def main():
 
 
 def finish(model, tok, cfg, state, args):
+    # The base model's card files live in models/demo/; a variant's in models/demo/NAME/.
+    out = HERE if args.name == "pcw-demo" else os.path.join(HERE, args.name)
+    os.makedirs(out, exist_ok=True)
     model.eval()
     round_to_f16(model)  # the reference is the model exactly as the GGUF stores it
     t0 = time.time()
@@ -416,7 +433,7 @@ def finish(model, tok, cfg, state, args):
     results = {}
     for split, seed, n in [("heldout", 4242, args.eval_n), ("train", 4343, args.eval_train_n)]:
         rng = random.Random(seed)
-        exs = [eval_example(rng, tok, split) for _ in range(n)]
+        exs = [eval_example(rng, tok, split, cfg.context) for _ in range(n)]
         ok = teacher_forced_correct(model, [(e[2], e[3]) for e in exs], tok.eos)
         correct = 0
         records = []
@@ -424,7 +441,7 @@ def finish(model, tok, cfg, state, args):
             if tf:
                 good = True
             else:  # greedy may still spell the answer with other tokens; decode it for real
-                good = answer_of(tok, greedy(model, e[2], tok.eos, stop_at_newline=tok)) == e[1]
+                good = answer_of(tok, greedy(model, e[2], tok.eos, context=cfg.context, stop_at_newline=tok)) == e[1]
             correct += good
             records.append(good)
         results[split] = {"n": n, "exact_match": correct / n}
@@ -435,10 +452,10 @@ def finish(model, tok, cfg, state, args):
 
     # Held-out questions with torch's greedy answers (up to the newline), for measuring the runtime.
     exs, _ = heldout
-    qpath = os.path.join(HERE, "heldout-questions.jsonl")
+    qpath = os.path.join(out, "heldout-questions.jsonl")
     with open(qpath, "w") as f:
         for e in exs[:args.runtime_questions]:
-            gen = greedy(model, e[2], tok.eos, stop_at_newline=tok)
+            gen = greedy(model, e[2], tok.eos, context=cfg.context, stop_at_newline=tok)
             f.write(json.dumps({"prompt": e[0], "answer": e[1], "torch_greedy": answer_of(tok, gen),
                                 "torch_greedy_ids": gen, "eos": tok.eos}) + "\n")
 
@@ -456,18 +473,18 @@ def finish(model, tok, cfg, state, args):
             refs.append({"prompt": ptxt, "ids": ids, "logits": [float(v) for v in logits]})
     gens = []
     for e in exs[1:4]:
-        gen = greedy(model, e[2], tok.eos)
+        gen = greedy(model, e[2], tok.eos, context=cfg.context)
         gens.append({"prompt": e[0], "ids": e[2], "answer": e[1], "greedy_ids": gen, "greedy_text": tok.decode(gen)})
-    with open(os.path.join(HERE, "reference-logits.json"), "w") as f:
-        json.dump({"description": "torch float32 last-position logits of models/pcw-demo.gguf's weights (matrices rounded "
+    with open(os.path.join(out, "reference-logits.json"), "w") as f:
+        json.dump({"description": "torch float32 last-position logits of models/" + args.name + ".gguf's weights (matrices rounded "
                                   "to F16 exactly as stored), for prompts tokenized by the recipe's tokenizer with BOS; "
                                   "and greedy continuations (max 16 tokens, stop at EOS) of held-out questions",
                    "bos": tok.bos, "eos": tok.eos, "prompts": refs, "generations": gens}, f)
 
-    size = export_gguf(model, tok, os.path.join(ROOT, "models", "pcw-demo.gguf"))
+    size = export_gguf(model, tok, os.path.join(ROOT, "models", args.name + ".gguf"), args.name)
     summary["gguf_bytes"] = size
-    plot_loss(log, os.path.join(HERE, "loss.png"))
-    with open(os.path.join(HERE, "summary.json"), "w") as f:
+    plot_loss(log, os.path.join(out, "loss.png"))
+    with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     print(json.dumps({k: v for k, v in summary.items() if k not in ("evals_during_training",)}, indent=1), flush=True)
     print(f"finish took {time.time() - t0:.0f}s", flush=True)

@@ -10,39 +10,69 @@ import dev.pcwmesh.runtime.generate.StopReason;
 import dev.pcwmesh.runtime.generate.TokenListener;
 import dev.pcwmesh.runtime.kv.KvCache;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shipped demo model ({@code models/pcw-demo.gguf}) against its training recipe
- * ({@code models/demo/train.py}): the recipe saved, in {@code models/demo/reference-logits.json},
- * its tokenizer's ids and torch's float32 last-position logits for three prompts (computed with
- * the weights rounded to F16, exactly as the file stores them), and torch's greedy answers to
- * held-out questions. Both files are part of the repository, so this test never skips.
+ * The shipped demo model ({@code models/pcw-demo.gguf}) and each long-context variant beside it
+ * ({@code models/NAME.gguf} with its card files in {@code models/demo/NAME/}) against the training
+ * recipe ({@code models/demo/train.py}): the recipe saved, in {@code reference-logits.json}, its
+ * tokenizer's ids and torch's float32 last-position logits for three prompts (computed with the
+ * weights rounded to F16, exactly as the file stores them), and torch's greedy answers to
+ * held-out questions; {@code summary.json} holds the trained window and the position
+ * interpolation factor. All are part of the repository, so this test never skips.
  */
 class DemoModelTest {
-    static Model model;
-    static JsonNode reference;
+    /** A model of the recipe: its GGUF, reference and summary. */
+    record Shipped(String name, Model model, JsonNode reference, JsonNode summary) {
+        @Override public String toString() { return name; }
+    }
 
-    @BeforeAll
-    static void load() throws IOException {
-        model = Model.load(TestModels.inRepository("models/pcw-demo.gguf"));
-        reference = new ObjectMapper().readTree(TestModels.inRepository("models/demo/reference-logits.json").toFile());
+    private static final Map<String, Shipped> LOADED = new HashMap<>();
+
+    /** pcw-demo, then every variant whose card directory holds a reference. */
+    static Stream<String> models() throws IOException {
+        List<String> names = new ArrayList<>(List.of("pcw-demo"));
+        try (Stream<Path> dirs = Files.list(TestModels.inRepository("models/demo"))) {
+            dirs.filter(d -> Files.isRegularFile(d.resolve("reference-logits.json"))).map(d -> d.getFileName().toString()).sorted().forEach(names::add);
+        }
+        return names.stream();
+    }
+
+    static synchronized Shipped shipped(String name) {
+        return LOADED.computeIfAbsent(name, n -> {
+            String card = n.equals("pcw-demo") ? "models/demo/" : "models/demo/" + n + "/";
+            try {
+                ObjectMapper json = new ObjectMapper();
+                return new Shipped(n, Model.load(TestModels.inRepository("models/" + n + ".gguf")),
+                        json.readTree(TestModels.inRepository(card + "reference-logits.json").toFile()),
+                        json.readTree(TestModels.inRepository(card + "summary.json").toFile()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     @AfterAll
     static void close() {
-        if (model != null) model.close();
+        LOADED.values().forEach(s -> s.model().close());
+        LOADED.clear();
     }
 
     private static int[] ints(JsonNode array) {
@@ -51,18 +81,29 @@ class DemoModelTest {
         return out;
     }
 
-    @Test
-    void configurationIsTheRecipes() {
+    @ParameterizedTest
+    @MethodSource("models")
+    void configurationIsTheRecipes(String name) {
+        Shipped s = shipped(name);
+        Model model = s.model();
+        JsonNode reference = s.reference();
         ModelConfig c = model.config();
+        JsonNode recipe = s.summary().get("config");
         assertEquals(Architecture.LLAMA, c.architecture());
-        assertEquals(256, c.contextLength());
+        assertEquals(recipe.get("context").asInt(), c.contextLength());
+        double interpolation = recipe.has("rope_scale") ? recipe.get("rope_scale").asDouble() : 1.0;
+        assertEquals(interpolation == 1.0 ? new RopeScaling.None() : new RopeScaling.Linear((float) interpolation), c.rope().scaling(),
+                "position interpolation as trained");
         assertEquals(c.dim() / c.heads(), c.headDim());
         assertEquals(reference.get("prompts").get(0).get("logits").size(), c.vocabSize());
         assertEquals(reference.get("bos").asInt(), model.tokenizer().encode("x", true, false)[0], "BOS is added first");
     }
 
-    @Test
-    void tokenizerGivesTheRecipesIds() {
+    @ParameterizedTest
+    @MethodSource("models")
+    void tokenizerGivesTheRecipesIds(String name) {
+        Model model = shipped(name).model();
+        JsonNode reference = shipped(name).reference();
         List<JsonNode> cases = new ArrayList<>();
         reference.get("prompts").forEach(cases::add);
         reference.get("generations").forEach(cases::add);
@@ -73,8 +114,11 @@ class DemoModelTest {
         }
     }
 
-    @Test
-    void lastPositionLogitsMatchTheRecipe() {
+    @ParameterizedTest
+    @MethodSource("models")
+    void lastPositionLogitsMatchTheRecipe(String name) {
+        Model model = shipped(name).model();
+        JsonNode reference = shipped(name).reference();
         int vocab = model.config().vocabSize();
         for (JsonNode p : reference.get("prompts")) {
             int[] ids = ints(p.get("ids"));
@@ -95,12 +139,15 @@ class DemoModelTest {
             // torch multiplies f32 activations: the gap grows with the logits (about 1.7e-4 of the
             // largest seen), while a wrong computation moves them by whole units.
             double tolerance = Math.max(2e-3, 2e-4 * scale);
-            assertTrue(maxDiff < tolerance, "max |logit - torch| = " + maxDiff + " (tolerance " + tolerance + ") at token " + worst + " for prompt " + p.get("prompt").asText());
+            assertTrue(maxDiff < tolerance, name + ": max |logit - torch| = " + maxDiff + " (tolerance " + tolerance + ") at token " + worst + " for prompt " + p.get("prompt").asText());
         }
     }
 
-    @Test
-    void greedyAnswersToHeldOutQuestionsMatchTheRecipe() {
+    @ParameterizedTest
+    @MethodSource("models")
+    void greedyAnswersToHeldOutQuestionsMatchTheRecipe(String name) {
+        Model model = shipped(name).model();
+        JsonNode reference = shipped(name).reference();
         Generator generator = new Generator(model, model.tokenizer());
         int eos = reference.get("eos").asInt();
         int checked = 0;
