@@ -21,6 +21,8 @@ public interface EncoderConfig {
 
     Topics topics();
 
+    Security security();
+
     /** How this instance encodes and serves. */
     interface Serving {
         /**
@@ -88,5 +90,18 @@ public interface EncoderConfig {
         /** Replication factor of topics the encoder creates. */
         @WithDefault("1")
         short replicationFactor();
+    }
+
+    /** Client authentication by API key (see README "Security"); keys from a file or the environment only. */
+    interface Security {
+        /** Whether gRPC and HTTP calls (all but {@code /q/...}) need an API key; off by default. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The accepted keys, one {@code name:key} or {@code name:sha256:<hex>} a line (a mounted Secret). */
+        Optional<Path> apiKeysFile();
+
+        /** Accepted keys, comma-separated entries as in the file (environment {@code PCW_SECURITY_API_KEYS}). */
+        Optional<String> apiKeys();
     }
 }
