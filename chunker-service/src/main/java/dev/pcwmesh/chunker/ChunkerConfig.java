@@ -91,6 +91,13 @@ public interface ChunkerConfig {
         @WithDefault("false")
         boolean enabled();
 
+        /**
+         * Whether every request but {@code /q/*} must come with a client certificate of the mesh's CA
+         * (mutual TLS; the profile {@code mtls}); one of another CA is not verified and counts as none.
+         */
+        @WithDefault("false")
+        boolean mtls();
+
         /** The accepted keys, one {@code name:key} or {@code name:sha256:<hex>} a line (a mounted Secret). */
         Optional<Path> apiKeysFile();
 

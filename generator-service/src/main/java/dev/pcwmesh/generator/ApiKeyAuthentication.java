@@ -23,7 +23,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * API-key authentication of every HTTP request and gRPC call on this service's port (gRPC is served
+ * API-key authentication (and, under mutual TLS, the client certificate check) of every HTTP request
+ * and gRPC call on this service's port (gRPC is served
  * by the same Vert.x server, so its calls pass here too), by Quarkus security: the key from
  * {@code Authorization: Bearer} or {@code x-api-key} goes to {@link ApiKeyIdentityProvider}, which
  * names it. Open when {@code pcw.security.enabled} is false and for {@code /q/...} (health,
@@ -37,12 +38,16 @@ public class ApiKeyAuthentication implements HttpAuthenticationMechanism {
     private static final String REFUSAL = "pcw.security.refusal";
 
     private final ApiKeyGate gate;
+    private final boolean mtls;
 
     public ApiKeyAuthentication(@ConfigProperty(name = "pcw.security.enabled", defaultValue = "false") boolean enabled,
+                                @ConfigProperty(name = "pcw.security.mtls", defaultValue = "false") boolean mtls,
                                 @ConfigProperty(name = "pcw.security.api-keys-file") Optional<Path> keysFile,
                                 @ConfigProperty(name = "pcw.security.api-keys") Optional<String> keys) {
         this.gate = ApiKeyGate.of(enabled, keysFile, keys);
+        this.mtls = mtls;
         if (enabled) LOG.infof("API keys required on every endpoint but /q/*");
+        if (mtls) LOG.infof("client certificates required on every endpoint but /q/*");
     }
 
     public ApiKeyGate gate() { return gate; }
@@ -51,13 +56,25 @@ public class ApiKeyAuthentication implements HttpAuthenticationMechanism {
     public Uni<SecurityIdentity> authenticate(RoutingContext ctx, IdentityProviderManager identities) {
         HttpServerRequest r = ctx.request();
         String path = ctx.normalizedPath();
-        if (!gate.enabled() || ApiKeyGate.openPath(path)) return Uni.createFrom().optional(Optional.empty());
+        if (ApiKeyGate.openPath(path)) return Uni.createFrom().optional(Optional.empty());
+        if (mtls && !hasClientCertificate(r)) return refuse(ctx, "a client certificate of the mesh's CA is required (mutual TLS)");
+        if (!gate.enabled()) return Uni.createFrom().optional(Optional.empty());
         Optional<String> key = ApiKeys.presented(r.getHeader("authorization"), r.getHeader("x-api-key"));
         if (key.isEmpty()) {
             return refuse(ctx, "no credentials: send Authorization: Bearer <key> or x-api-key: <key>");
         }
         return identities.authenticate(HttpSecurityUtils.setRoutingContextAttribute(new ApiKeyIdentityProvider.Request(key.get()), ctx))
                 .onFailure().recoverWithUni(e -> refuse(ctx, "the API key is not valid"));
+    }
+
+    /** Whether the TLS peer presented a certificate the mesh's CA verifies (an unverified one throws, and counts as none). */
+    private static boolean hasClientCertificate(HttpServerRequest r) {
+        if (!r.isSSL() || r.sslSession() == null) return false;
+        try {
+            return r.sslSession().getPeerCertificates().length > 0;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return false;
+        }
     }
 
     private Uni<SecurityIdentity> refuse(RoutingContext ctx, String reason) {
@@ -85,6 +102,16 @@ public class ApiKeyAuthentication implements HttpAuthenticationMechanism {
             else response.end(u.body());
         }
         return Uni.createFrom().item(true);
+    }
+
+    /**
+     * Before every other mechanism, Quarkus' own mutual-TLS one included (present because
+     * {@code quarkus.http.ssl.client-auth=request}): a client certificate alone must not stand in for
+     * the API key.
+     */
+    @Override
+    public int getPriority() {
+        return DEFAULT_PRIORITY + 10_000;
     }
 
     @Override
