@@ -3,7 +3,9 @@ package dev.pcwmesh.chunker;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** The chunker's settings, under {@code pcw.*} (application.properties, environment {@code PCW_...}). */
 @ConfigMapping(prefix = "pcw")
@@ -19,6 +21,8 @@ public interface ChunkerConfig {
     Limits limits();
 
     Topics topics();
+
+    Security security();
 
     /** Limits enforced on every request; beyond them a request is refused with a reason. */
     interface Limits {
@@ -79,5 +83,25 @@ public interface ChunkerConfig {
         /** Replication factor of topics the chunker creates. */
         @WithDefault("1")
         short replicationFactor();
+    }
+
+    /** Client authentication by API key (see README "Security"); keys from a file or the environment only. */
+    interface Security {
+        /** Whether gRPC and HTTP calls (all but {@code /q/...}) need an API key; off by default. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * Whether every request but {@code /q/*} must come with a client certificate of the mesh's CA
+         * (mutual TLS; the profile {@code mtls}); one of another CA is not verified and counts as none.
+         */
+        @WithDefault("false")
+        boolean mtls();
+
+        /** The accepted keys, one {@code name:key} or {@code name:sha256:<hex>} a line (a mounted Secret). */
+        Optional<Path> apiKeysFile();
+
+        /** Accepted keys, comma-separated entries as in the file (environment {@code PCW_SECURITY_API_KEYS}). */
+        Optional<String> apiKeys();
     }
 }

@@ -1,5 +1,7 @@
 package dev.pcwmesh.chunker;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.SegmentLocation;
 import dev.pcwmesh.service.TopicFollower;
@@ -31,7 +33,8 @@ public class EncodedWindows {
     private final TopicFollower follower;
 
     public EncodedWindows(ChunkerConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
-        this.follower = new TopicFollower(bootstrap, "pcw-chunker-segments", List.of(config.topics().segments()), this, this::apply);
+        this.follower = new TopicFollower(bootstrap, "pcw-chunker-segments", List.of(config.topics().segments()), this, this::apply,
+                KafkaSecurity.properties(ConfigProvider.getConfig()));
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {

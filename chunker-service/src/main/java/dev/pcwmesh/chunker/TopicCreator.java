@@ -1,5 +1,7 @@
 package dev.pcwmesh.chunker;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import dev.pcwmesh.service.KafkaTopics;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -29,7 +31,7 @@ public class TopicCreator {
         if (!topics.create()) return;
         int partitions = topics.partitions();
         short rf = topics.replicationFactor();
-        KafkaTopics.ensure(bootstrap, List.of(
+        KafkaTopics.ensure(bootstrap, KafkaSecurity.properties(ConfigProvider.getConfig()), List.of(
                 new NewTopic(topics.windows(), partitions, rf).configs(KafkaTopics.COMPACTED),
                 new NewTopic(topics.manifests(), partitions, rf).configs(KafkaTopics.COMPACTED),
                 new NewTopic(documentsTopic, partitions, rf),

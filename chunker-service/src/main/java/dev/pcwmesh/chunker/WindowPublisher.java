@@ -1,5 +1,7 @@
 package dev.pcwmesh.chunker;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.service.KafkaPublisher;
@@ -27,7 +29,7 @@ public class WindowPublisher {
 
     public WindowPublisher(ChunkerConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
         this.topics = config.topics();
-        this.kafka = new KafkaPublisher(bootstrap, "pcw-chunker");
+        this.kafka = new KafkaPublisher(bootstrap, "pcw-chunker", KafkaSecurity.properties(ConfigProvider.getConfig()));
     }
 
     /** The key of a window's record: {@code {documentId}/{index}}. */

@@ -61,7 +61,7 @@ public final class AskCommand implements Callable<Integer> {
                 .setSampling(Sampling.newBuilder().setMaxTokens(maxTokens).setTemperature(temperature).setSeed(seed))
                 .build();
         PrintWriter out = spec.commandLine().getOut();
-        try (MeshClient client = MeshClient.connect(mesh.address("chunker"), mesh.address("generator"), Duration.ofMinutes(10))) {
+        try (MeshClient client = MeshClient.connect(mesh.address("chunker"), mesh.address("generator"), Duration.ofMinutes(10), MeshClient.Security.fromEnvironment())) {
             AnswerFigures f = client.ask(request, text -> {
                 out.print(text);
                 out.flush();

@@ -70,7 +70,7 @@ public final class BenchMeshCommand implements java.util.concurrent.Callable<Int
         List<String> questions = DemoCommand.sampleQuestions(home.resolve(DemoCommand.QUESTIONS)).stream().map(q -> q[0]).toList();
         Path modelFile = Path.of(Mesh.savedState(options.stateDir()).getProperty("model", home.resolve("models/pcw-demo.gguf").toString()));
 
-        try (MeshClient client = MeshClient.connect(options.address("chunker"), options.address("generator"), Duration.ofMinutes(10));
+        try (MeshClient client = MeshClient.connect(options.address("chunker"), options.address("generator"), Duration.ofMinutes(10), MeshClient.Security.fromEnvironment());
              Model model = Model.load(modelFile)) {
             // A first round warms both sides up (JIT, channels); the second is measured. Each round's
             // instruction makes its segments new to every service and to this process.

@@ -63,7 +63,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         mesh.up(Duration.ofMinutes(5));
         out.printf("mesh ready in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        try (MeshClient client = MeshClient.connect(options.address("chunker"), options.address("generator"), Duration.ofMinutes(5))) {
+        try (MeshClient client = MeshClient.connect(options.address("chunker"), options.address("generator"), Duration.ofMinutes(5), MeshClient.Security.fromEnvironment())) {
             out.printf("%n== ingesting %s ==%n", home.relativize(doc.toAbsolutePath().normalize()));
             DocumentManifest m = client.ingest(Files.readAllBytes(doc), IngestCommand.mediaTypeOf(doc), null);
             out.printf("document %s: %d windows, %d tokens (the model was trained on %d-token windows)%n", m.getDocumentId().substring(0, 16),

@@ -44,7 +44,7 @@ public final class IngestCommand implements Callable<Integer> {
         IngestRequest.Builder r = IngestRequest.newBuilder().setData(ByteString.copyFrom(Files.readAllBytes(file)))
                 .setMediaType(mediaType != null ? mediaType : mediaTypeOf(file)).setInstruction(instruction).setMaxWindowTokens(windowTokens);
         if (id != null) r.setDocumentId(id);
-        try (MeshClient client = MeshClient.connect(mesh.address("chunker"), mesh.address("generator"), Duration.ofMinutes(5))) {
+        try (MeshClient client = MeshClient.connect(mesh.address("chunker"), mesh.address("generator"), Duration.ofMinutes(5), MeshClient.Security.fromEnvironment())) {
             DocumentManifest m = client.ingest(r.build());
             PrintWriter out = spec.commandLine().getOut();
             out.println(m.getDocumentId());

@@ -21,6 +21,8 @@ public interface EncoderConfig {
 
     Topics topics();
 
+    Security security();
+
     /** How this instance encodes and serves. */
     interface Serving {
         /**
@@ -88,5 +90,25 @@ public interface EncoderConfig {
         /** Replication factor of topics the encoder creates. */
         @WithDefault("1")
         short replicationFactor();
+    }
+
+    /** Client authentication by API key (see README "Security"); keys from a file or the environment only. */
+    interface Security {
+        /** Whether gRPC and HTTP calls (all but {@code /q/...}) need an API key; off by default. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * Whether every request but {@code /q/*} must come with a client certificate of the mesh's CA
+         * (mutual TLS; the profile {@code mtls}); one of another CA is not verified and counts as none.
+         */
+        @WithDefault("false")
+        boolean mtls();
+
+        /** The accepted keys, one {@code name:key} or {@code name:sha256:<hex>} a line (a mounted Secret). */
+        Optional<Path> apiKeysFile();
+
+        /** Accepted keys, comma-separated entries as in the file (environment {@code PCW_SECURITY_API_KEYS}). */
+        Optional<String> apiKeys();
     }
 }

@@ -1,5 +1,7 @@
 package dev.pcwmesh.encoder;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import dev.pcwmesh.proto.v1.SegmentLocation;
 import dev.pcwmesh.service.KafkaPublisher;
 import io.quarkus.runtime.Startup;
@@ -26,7 +28,7 @@ public class LocationPublisher {
 
     public LocationPublisher(EncoderConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
         this.topics = config.topics();
-        this.kafka = new KafkaPublisher(bootstrap, "pcw-encoder");
+        this.kafka = new KafkaPublisher(bootstrap, "pcw-encoder", KafkaSecurity.properties(ConfigProvider.getConfig()));
     }
 
     /** The key of a window's location: {@code {documentId}/{index}}, the same as its window's key on {@code pcw.windows}. */

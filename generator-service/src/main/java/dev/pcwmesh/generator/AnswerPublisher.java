@@ -1,5 +1,7 @@
 package dev.pcwmesh.generator;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import dev.pcwmesh.proto.v1.AnswerRecord;
 import dev.pcwmesh.service.KafkaPublisher;
 import jakarta.annotation.PreDestroy;
@@ -20,7 +22,7 @@ public class AnswerPublisher {
 
     public AnswerPublisher(GeneratorConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
         this.topics = config.topics();
-        this.kafka = new KafkaPublisher(bootstrap, "pcw-generator");
+        this.kafka = new KafkaPublisher(bootstrap, "pcw-generator", KafkaSecurity.properties(ConfigProvider.getConfig()));
     }
 
     public void answer(AnswerRecord answer) {

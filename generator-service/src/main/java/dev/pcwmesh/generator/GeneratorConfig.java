@@ -22,6 +22,8 @@ public interface GeneratorConfig {
 
     OpenAi openai();
 
+    Security security();
+
     /** Limits enforced on every question; beyond them it is refused with a reason. */
     interface Limits {
         /** Largest question, in tokens after the question format is applied: INVALID_ARGUMENT beyond. */
@@ -133,5 +135,57 @@ public interface GeneratorConfig {
          * name any model: the generator serves one.
          */
         Optional<String> modelName();
+    }
+
+    /**
+     * Client authentication and the generator's own calls to encoders (see README "Security"). Keys
+     * come from a file or the environment, never from application.properties.
+     */
+    interface Security {
+        /** Whether gRPC and HTTP calls (all but {@code /q/...}) need an API key; off by default. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /**
+         * Whether every request but {@code /q/*} must come with a client certificate of the mesh's CA
+         * (mutual TLS; the profile {@code mtls}); one of another CA is not verified and counts as none.
+         */
+        @WithDefault("false")
+        boolean mtls();
+
+        /** The accepted keys, one {@code name:key} or {@code name:sha256:<hex>} a line (a mounted Secret). */
+        Optional<Path> apiKeysFile();
+
+        /** Accepted keys, comma-separated entries as in the file (environment {@code PCW_SECURITY_API_KEYS}). */
+        Optional<String> apiKeys();
+
+        /** Asks (gRPC Ask and Rank, OpenAI chat) one key may have running at once; 0: no per-key limit. */
+        @WithDefault("0")
+        int maxConcurrentAsksPerKey();
+
+        /** How the generator calls encoders (FetchSegments). */
+        Client client();
+    }
+
+    /** The generator as a client of the encoders. */
+    interface Client {
+        /** The key sent to encoders, read from this file (a mounted Secret). */
+        Optional<Path> apiKeyFile();
+
+        /** The key sent to encoders (environment {@code PCW_SECURITY_CLIENT_API_KEY}); the file wins. */
+        Optional<String> apiKey();
+
+        /** Whether to call encoders over TLS. */
+        @WithDefault("false")
+        boolean tls();
+
+        /** The CA (PEM) that signed the encoders' certificates; the JVM's trust store when absent. */
+        Optional<Path> caFile();
+
+        /** For mutual TLS: this generator's client certificate (PEM) ... */
+        Optional<Path> certFile();
+
+        /** ... and its private key (PKCS#8 PEM). */
+        Optional<Path> keyFile();
     }
 }

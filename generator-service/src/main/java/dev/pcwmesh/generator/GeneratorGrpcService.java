@@ -34,11 +34,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class GeneratorGrpcService implements Generator {
     private static final Logger LOG = Logger.getLogger(GeneratorGrpcService.class);
 
-    private final Asks asks;
+    private final KeyedAsks asks;
     private final MeshView view;
     private final ExecutorService workers;
 
-    public GeneratorGrpcService(Asks asks, MeshView view, GeneratorConfig config) {
+    private final Asks answers;
+
+    public GeneratorGrpcService(Asks answers, KeyedAsks asks, MeshView view, GeneratorConfig config) {
+        this.answers = answers;
         this.asks = asks;
         this.view = view;
         this.workers = Executors.newFixedThreadPool(config.limits().maxConcurrentAsks(), Thread.ofPlatform().name("pcw-ask-", 0).daemon().factory());
@@ -48,9 +51,10 @@ public class GeneratorGrpcService implements Generator {
     public Multi<AnswerEvent> ask(AskRequest request) {
         Context call = Context.current();
         Deadline deadline = call.getDeadline();
+        String key = ApiKeyGrpcInterceptor.KEY_NAME.get(call);
         return Multi.createFrom().emitter(emitter -> {
             try {
-                asks.acquire();
+                asks.acquire(key);
             } catch (Rejected e) {
                 emitter.fail(e.toStatus());
                 return;
@@ -58,8 +62,8 @@ public class GeneratorGrpcService implements Generator {
             AtomicBoolean gone = new AtomicBoolean();
             emitter.onTermination(() -> gone.set(true));
             long deadlineNanos = deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
-            run(emitter::fail, () -> {
-                AnswerFigures figures = asks.answer(request, text -> emitter.emit(AnswerEvent.newBuilder().setText(text).build()),
+            run(key, emitter::fail, () -> {
+                AnswerFigures figures = answers.answer(request, text -> emitter.emit(AnswerEvent.newBuilder().setText(text).build()),
                         () -> gone.get() || call.isCancelled(), deadlineNanos);
                 emitter.emit(AnswerEvent.newBuilder().setDone(figures).build());
                 emitter.complete();
@@ -74,15 +78,16 @@ public class GeneratorGrpcService implements Generator {
     public Uni<RankResponse> rank(RankRequest request) {
         Context call = Context.current();
         Deadline deadline = call.getDeadline();
+        String key = ApiKeyGrpcInterceptor.KEY_NAME.get(call);
         return Uni.createFrom().emitter(emitter -> {
             try {
-                asks.acquire();
+                asks.acquire(key);
             } catch (Rejected e) {
                 emitter.fail(e.toStatus());
                 return;
             }
             long deadlineNanos = deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
-            run(emitter::fail, () -> emitter.complete(asks.rank(request, call::isCancelled, deadlineNanos)),
+            run(key, emitter::fail, () -> emitter.complete(answers.rank(request, call::isCancelled, deadlineNanos)),
                     () -> emitter.fail(Status.CANCELLED.withDescription("cancelled").asRuntimeException()));
         });
     }
@@ -96,7 +101,7 @@ public class GeneratorGrpcService implements Generator {
      * Runs {@code work} on a worker, releasing the slot after; refusals and failures go to
      * {@code fail} as gRPC statuses, a cancelled ask to {@code onCancel}.
      */
-    private void run(java.util.function.Consumer<Throwable> fail, SlotWork work, Runnable onCancel) {
+    private void run(String key, java.util.function.Consumer<Throwable> fail, SlotWork work, Runnable onCancel) {
         workers.execute(() -> {
             try {
                 work.run();
@@ -111,7 +116,7 @@ public class GeneratorGrpcService implements Generator {
                 LOG.error("generator call failed", e);
                 fail.accept(Status.INTERNAL.withDescription("INTERNAL: " + e).withCause(e).asRuntimeException());
             } finally {
-                asks.release();
+                asks.release(key);
             }
         });
     }

@@ -1,5 +1,7 @@
 package dev.pcwmesh.generator;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+import dev.pcwmesh.service.KafkaSecurity;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.pcwmesh.proto.v1.DocumentManifest;
 import dev.pcwmesh.proto.v1.SegmentLocation;
@@ -67,9 +69,9 @@ public class MeshView {
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         a.put(AdminClientConfig.CLIENT_ID_CONFIG, "pcw-generator-view-offsets");
-        this.admin = Admin.create(a);
+        this.admin = Admin.create(KafkaSecurity.apply(a, KafkaSecurity.properties(ConfigProvider.getConfig())));
         this.follower = new TopicFollower(bootstrap, "pcw-generator-view", List.of(topics.manifests(), topics.windows(), topics.segments()),
-                this, this::apply);
+                this, this::apply, KafkaSecurity.properties(ConfigProvider.getConfig()));
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {

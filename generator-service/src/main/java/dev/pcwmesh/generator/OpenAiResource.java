@@ -14,6 +14,7 @@ import dev.pcwmesh.generator.openai.Usage;
 import dev.pcwmesh.proto.v1.AnswerFigures;
 import dev.pcwmesh.proto.v1.AskRequest;
 import dev.pcwmesh.service.Rejected;
+import dev.pcwmesh.service.security.ApiKeyGate;
 import io.grpc.Status;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -28,6 +29,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestMulti;
+import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -65,6 +67,8 @@ public class OpenAiResource {
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
     private final Asks asks;
+    private final KeyedAsks slots;
+    private final ApiKeyAuthentication authentication;
     private final GeneratorConfig config;
     private final ObjectMapper json;
     private final String modelName;
@@ -72,7 +76,9 @@ public class OpenAiResource {
     private final String systemFingerprint;
     private final ExecutorService workers;
 
-    public OpenAiResource(Asks asks, LoadedModel loaded, GeneratorConfig config, ObjectMapper json) {
+    public OpenAiResource(Asks asks, KeyedAsks slots, ApiKeyAuthentication authentication, LoadedModel loaded, GeneratorConfig config, ObjectMapper json) {
+        this.slots = slots;
+        this.authentication = authentication;
         this.asks = asks;
         this.config = config;
         this.json = json;
@@ -108,14 +114,17 @@ public class OpenAiResource {
      */
     @POST
     @Path("/chat/completions")
-    public RestMulti<byte[]> chatCompletions(byte[] body) {
+    public RestMulti<byte[]> chatCompletions(byte[] body, @RestHeader("authorization") String authorization,
+                                             @RestHeader("x-api-key") String apiKey) {
         int max = config.limits().maxRequestBytes();
         if (body.length > max) throw tooLarge(body.length, max);
         ChatCompletionRequest request = ChatCompletionRequest.from(parse(body));
         String id = "chatcmpl-" + HexFormat.of().formatHex(randomBytes());
         long created = Instant.now().getEpochSecond();
         Reply reply = request.stream() ? new Streamed(id, created, request.includeUsage()) : new Whole(id, created);
-        return RestMulti.fromMultiData(answer(request.toAskRequest(id), reply))
+        // The key's name, for its limit of concurrent asks (ApiKeyAuthentication has let the request in).
+        String key = authentication.gate().check("/v1/chat/completions", authorization, apiKey) instanceof ApiKeyGate.Accepted a ? a.keyName() : null;
+        return RestMulti.fromMultiData(answer(request.toAskRequest(id), reply, key))
                 .status(200)
                 .header(HttpHeaders.CONTENT_TYPE, request.stream() ? "text/event-stream" : MediaType.APPLICATION_JSON)
                 .header(HttpHeaders.CACHE_CONTROL, "no-cache")
@@ -128,10 +137,10 @@ public class OpenAiResource {
      * exception mappers below turn into the HTTP error; a cancelled subscription (the client
      * went away) cancels the ask.
      */
-    private Multi<byte[]> answer(AskRequest request, Reply reply) {
+    private Multi<byte[]> answer(AskRequest request, Reply reply, String key) {
         return Multi.createFrom().emitter(out -> {
             try {
-                asks.acquire();
+                slots.acquire(key);
             } catch (Rejected e) {
                 out.fail(e);
                 return;
@@ -154,7 +163,7 @@ public class OpenAiResource {
                     LOG.errorf(e, "chat %s failed", request.getRequestId());
                     reply.failed(error(e), out);
                 } finally {
-                    asks.release();
+                    slots.release(key);
                 }
             });
         });

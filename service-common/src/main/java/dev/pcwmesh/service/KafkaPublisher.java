@@ -39,6 +39,11 @@ public final class KafkaPublisher implements AutoCloseable {
 
     /** A publisher to the broker at {@code bootstrap}; {@code clientId} names it in the broker's logs. */
     public KafkaPublisher(String bootstrap, String clientId) {
+        this(bootstrap, clientId, Map.of());
+    }
+
+    /** A publisher whose producer and admin client also get {@code security} ({@link KafkaSecurity}). */
+    public KafkaPublisher(String bootstrap, String clientId, Map<String, String> security) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -50,11 +55,12 @@ public final class KafkaPublisher implements AutoCloseable {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20_000);
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(SEND_TIMEOUT_S));
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TimeUnit.SECONDS.toMillis(SEND_TIMEOUT_S));
+        KafkaSecurity.apply(p, security);
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         a.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId + "-health");
-        this.admin = Admin.create(a);
+        this.admin = Admin.create(KafkaSecurity.apply(a, security));
     }
 
     /** Sends the records and waits for every acknowledgement; UNAVAILABLE (KAFKA_UNAVAILABLE) when that fails. */

@@ -32,10 +32,15 @@ public final class KafkaTopics {
      * meanwhile by another service is fine), telling {@code created} each name it created.
      */
     public static void ensure(String bootstrap, List<NewTopic> wanted, Consumer<String> created) {
+        ensure(bootstrap, Map.of(), wanted, created);
+    }
+
+    /** {@link #ensure(String, List, Consumer)} with an admin client that also gets {@code security} ({@link KafkaSecurity}). */
+    public static void ensure(String bootstrap, Map<String, String> security, List<NewTopic> wanted, Consumer<String> created) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = Admin.create(KafkaSecurity.apply(p, security))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (NewTopic t : wanted) if (!existing.contains(t.name())) missing.add(t);

@@ -38,6 +38,12 @@ public final class TopicFollower implements AutoCloseable {
 
     /** Starts following {@code topics} (waiting for any that do not exist yet), applying each record under {@code lock}. */
     public TopicFollower(String bootstrap, String clientId, List<String> topics, Object lock, Consumer<ConsumerRecord<String, byte[]>> apply) {
+        this(bootstrap, clientId, topics, lock, apply, Map.of());
+    }
+
+    /** A follower whose consumer also gets {@code security} ({@link KafkaSecurity}). */
+    public TopicFollower(String bootstrap, String clientId, List<String> topics, Object lock, Consumer<ConsumerRecord<String, byte[]>> apply,
+                         Map<String, String> security) {
         this.topics = List.copyOf(topics);
         this.lock = lock;
         this.apply = apply;
@@ -46,6 +52,7 @@ public final class TopicFollower implements AutoCloseable {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 << 20);
+        KafkaSecurity.apply(p, security);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = Thread.ofPlatform().name(clientId).daemon().start(this::run);
     }
