@@ -80,7 +80,8 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{/* Kafka's bootstrap address: the Strimzi cluster's plain listener, or kafka.bootstrapServers. */}}
 {{- define "pcw-mesh.kafkaBootstrap" -}}
 {{- if .Values.kafka.strimzi.enabled }}
-{{- printf "%s-kafka-bootstrap.%s.svc:9092" (include "pcw-mesh.kafkaCluster" .) .Release.Namespace }}
+{{- $port := ternary 9093 9092 (contains "SSL" .Values.kafka.auth.securityProtocol) }}
+{{- printf "%s-kafka-bootstrap.%s.svc:%v" (include "pcw-mesh.kafkaCluster" .) .Release.Namespace $port }}
 {{- else }}
 {{- required "kafka.bootstrapServers is required unless kafka.strimzi.enabled is true" .Values.kafka.bootstrapServers }}
 {{- end }}
@@ -132,12 +133,67 @@ kafka.bootstrap.servers={{ include "pcw-mesh.kafkaBootstrap" .root }}
   value: {{ $values.javaHeapOpts | quote }}
 - name: JAVA_OPTS
   value: {{ $values.javaOpts | quote }}
+{{- with .root.Values.tls }}
+{{- if .existingSecret }}
+# TLS on the port (README "Security"): the tls profile, mtls for mutual TLS; the PEM files of the Secret.
+- name: QUARKUS_PROFILE
+  value: {{ ternary "prod,tls,mtls" "prod,tls" .mtls | quote }}
+- name: PCW_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" .mountPath | quote }}
+- name: PCW_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" .mountPath | quote }}
+- name: PCW_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" .mountPath | quote }}
+{{- end }}
+{{- end }}
+{{- with .root.Values.auth }}
+{{- if .existingSecret }}
+# API keys on every call but /q/*.
+- name: PCW_SECURITY_ENABLED
+  value: "true"
+- name: PCW_SECURITY_API_KEYS_FILE
+  value: {{ printf "%s/api-keys" .mountPath | quote }}
+{{- end }}
+{{- end }}
+{{- if and (eq .component "generator") .root.Values.auth.existingSecret }}
+# The generator's key to the encoders' FetchSegments.
+- name: PCW_SECURITY_CLIENT_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ default .root.Values.auth.existingSecret .root.Values.auth.clientKey.existingSecret }}
+      key: {{ .root.Values.auth.clientKey.key }}
+{{- end }}
+{{- with .root.Values.kafka.auth }}
+{{- if .securityProtocol }}
+# Kafka over TLS and/or SASL, for the SmallRye channels and every client the service creates.
+- name: KAFKA_SECURITY_PROTOCOL
+  value: {{ .securityProtocol | quote }}
+{{- end }}
+{{- if contains "SASL" .securityProtocol }}
+{{- with .saslMechanism }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ . | quote }}
+{{- end }}
+- name: KAFKA_SASL_JAAS_CONFIG
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.auth.existingSecret is required when kafka.auth.securityProtocol is SASL_*" .existingSecret }}
+      key: {{ .jaasConfigKey }}
+{{- end }}
+{{- if and (contains "SSL" .securityProtocol) .existingSecret }}
+- name: KAFKA_SSL_TRUSTSTORE_TYPE
+  value: PEM
+- name: KAFKA_SSL_TRUSTSTORE_LOCATION
+  value: {{ printf "%s/%s" .mountPath .caKey | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The container port and the probes on the services' SmallRye Health endpoints. */}}
 {{- define "pcw-mesh.portsAndProbes" -}}
 {{- $values := index .root.Values .component }}
 {{- $probes := .root.Values.probes }}
+{{- $scheme := ternary "HTTPS" "HTTP" (not (empty .root.Values.tls.existingSecret)) }}
 ports:
   - name: http
     containerPort: {{ $values.port }}
@@ -146,12 +202,14 @@ startupProbe:
   httpGet:
     path: /q/health/started
     port: http
+    scheme: {{ $scheme }}
   periodSeconds: {{ $probes.startup.periodSeconds }}
   failureThreshold: {{ $probes.startup.failureThreshold }}
 livenessProbe:
   httpGet:
     path: /q/health/live
     port: http
+    scheme: {{ $scheme }}
   periodSeconds: {{ $probes.liveness.periodSeconds }}
   timeoutSeconds: {{ $probes.liveness.timeoutSeconds }}
   failureThreshold: {{ $probes.liveness.failureThreshold }}
@@ -159,6 +217,7 @@ readinessProbe:
   httpGet:
     path: /q/health/ready
     port: http
+    scheme: {{ $scheme }}
   periodSeconds: {{ $probes.readiness.periodSeconds }}
   timeoutSeconds: {{ $probes.readiness.timeoutSeconds }}
   failureThreshold: {{ $probes.readiness.failureThreshold }}
@@ -210,6 +269,10 @@ readinessProbe:
 - name: auth
   secret:
     secretName: {{ $root.Values.auth.existingSecret }}
+    # Only the keys file: the generator's own key (if in the same Secret) reaches it as an env variable.
+    items:
+      - key: api-keys
+        path: api-keys
 {{- end }}
 {{- if $root.Values.kafka.auth.existingSecret }}
 - name: kafka-auth
@@ -226,6 +289,9 @@ checksum/config: {{ include "pcw-mesh.applicationProperties" . | sha256sum }}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ $values.port | quote }}
 prometheus.io/path: /q/metrics
+{{- if .root.Values.tls.existingSecret }}
+prometheus.io/scheme: https
+{{- end }}
 {{- end }}
 {{- with $values.podAnnotations }}
 {{ toYaml . }}

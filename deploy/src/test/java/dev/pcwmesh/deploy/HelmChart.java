@@ -68,7 +68,7 @@ final class HelmChart {
             return Yaml.asMap(containers.getFirst(), "container");
         }
 
-        /** The environment of a service's container: literal values, and fieldRef paths as "fieldRef:<path>". */
+        /** The environment of a service's container: literal values, fieldRef paths as "fieldRef:<path>", Secret keys as "secretKeyRef:<secret>/<key>". */
         Map<String, String> env(String service) {
             Map<String, String> env = new LinkedHashMap<>();
             for (Object e : Yaml.listAt(container(service), "env")) {
@@ -76,6 +76,8 @@ final class HelmChart {
                 String name = String.valueOf(var.get("name"));
                 if (env.containsKey(name)) throw new AssertionError(service + ": " + name + " twice");
                 if (var.containsKey("value")) env.put(name, String.valueOf(var.get("value")));
+                else if (Yaml.at(var, "valueFrom.secretKeyRef") != null)
+                    env.put(name, "secretKeyRef:" + Yaml.at(var, "valueFrom.secretKeyRef.name") + "/" + Yaml.at(var, "valueFrom.secretKeyRef.key"));
                 else env.put(name, "fieldRef:" + Yaml.at(var, "valueFrom.fieldRef.fieldPath"));
             }
             return env;

@@ -37,10 +37,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HelmChartTest {
 
     /** pcw.* keys the chart sets itself (not through a service's config values). */
+    /** Security the chart switches from tls.*, auth.* (env variables and mounted Secrets), not from a service's config values. */
+    static final Set<String> SECURITY_SET_BY_CHART = Set.of("pcw.security.enabled", "pcw.security.api-keys", "pcw.security.api-keys-file", "pcw.security.mtls");
     static final Map<String, Set<String>> SET_BY_CHART = Map.of(
-            "chunker", Set.of("pcw.model"),
-            "encoder", Set.of("pcw.model", "pcw.store.disk-dir", "pcw.encoder.advertised-address"),
-            "generator", Set.of("pcw.model"));
+            "chunker", union(Set.of("pcw.model"), SECURITY_SET_BY_CHART),
+            "encoder", union(Set.of("pcw.model", "pcw.store.disk-dir", "pcw.encoder.advertised-address"), SECURITY_SET_BY_CHART),
+            "generator", union(Set.of("pcw.model", "pcw.security.client.api-key", "pcw.security.client.api-key-file", "pcw.security.client.tls",
+                    "pcw.security.client.ca-file", "pcw.security.client.cert-file", "pcw.security.client.key-file"), SECURITY_SET_BY_CHART));
+
+    static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new TreeSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
 
     static Map<String, Object> values() { return Yaml.map(Repository.read(HelmChart.CHART.resolve("values.yaml"))); }
 
@@ -357,7 +366,8 @@ class HelmChartTest {
     @Test
     void secretsAreMountedByNameAndNeverRendered() {
         assertTrue(render().ofKind("Secret").isEmpty());
-        HelmChart.Rendered r = render(sets("tls.existingSecret", "pcw-tls", "auth.existingSecret", "pcw-api-keys", "kafka.auth.existingSecret", "pcw-kafka-user"));
+        HelmChart.Rendered r = render(sets("tls.existingSecret", "pcw-tls", "auth.existingSecret", "pcw-api-keys", "kafka.auth.existingSecret", "pcw-kafka-user",
+                "kafka.auth.securityProtocol", "SASL_SSL"));
         assertTrue(r.ofKind("Secret").isEmpty(), "the chart creates no Secret: it only names existing ones");
         Map<String, String> expected = Map.of("tls", "pcw-tls", "auth", "pcw-api-keys", "kafka-auth", "pcw-kafka-user");
         for (String s : ServiceModule.NAMES) {
@@ -367,7 +377,8 @@ class HelmChartTest {
             }
             for (Object var : Yaml.listAt(r.container(s), "env")) {
                 String name = Yaml.stringAt(var, "name");
-                assertFalse(name.matches(".*(PASSWORD|SECRET|TOKEN|KEY).*") && Yaml.at(var, "value") != null, "no credential as a plain value: " + name);
+                boolean path = name.endsWith("_FILE") || name.endsWith("_LOCATION"); // where a mounted credential lies, not the credential
+                assertFalse(name.matches(".*(PASSWORD|SECRET|TOKEN|KEY|JAAS).*") && !path && Yaml.at(var, "value") != null, "no credential as a plain value: " + name);
             }
         }
     }
@@ -465,14 +476,101 @@ class HelmChartTest {
     }
 
     @Test
-    void notesTellHowToReachTheServicesAndWhatIsNotDoneYet() {
+    void securityOffByDefaultLeavesPlainHttpAndNoCredentials() {
+        HelmChart.Rendered r = render();
+        for (String s : ServiceModule.NAMES) {
+            Map<String, String> env = r.env(s);
+            for (String name : env.keySet()) assertFalse(name.startsWith("PCW_SECURITY_") || name.startsWith("PCW_TLS_") || name.startsWith("KAFKA_") || name.equals("QUARKUS_PROFILE"), s + ": " + name);
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertEquals("HTTP", Yaml.stringAt(r.container(s), probe + ".httpGet.scheme"), s + " " + probe);
+            }
+        }
+        Map<String, Object> endpoint = Yaml.asMap(Yaml.listAt(render(sets("metrics.serviceMonitor.force", true)).get("ServiceMonitor", FULLNAME), "spec.endpoints").getFirst(), "endpoint");
+        assertNull(endpoint.get("scheme"));
+        assertNull(endpoint.get("tlsConfig"));
+    }
+
+    @Test
+    void tlsAndApiKeysFromSecretsReachEveryServiceAndItsProbes() {
+        HelmChart.Rendered r = render(sets("tls.existingSecret", "pcw-tls", "tls.mtls", true, "auth.existingSecret", "pcw-keys",
+                "auth.clientKey.existingSecret", "pcw-generator-key", "generator.config.security.max-concurrent-asks-per-key", 3,
+                "metrics.serviceMonitor.force", true, "metrics.serviceMonitor.tlsServerName", "pcw-mesh.mesh.svc"));
+        for (ServiceModule s : ServiceModule.all()) {
+            Map<String, String> env = r.env(s.name());
+            assertEquals("prod,tls,mtls", env.get("QUARKUS_PROFILE"), s.name());
+            assertEquals("/etc/pcw/tls/tls.crt", env.get("PCW_TLS_CERT_FILE"), s.name());
+            assertEquals("/etc/pcw/tls/tls.key", env.get("PCW_TLS_KEY_FILE"), s.name());
+            assertEquals("/etc/pcw/tls/ca.crt", env.get("PCW_TLS_CA_FILE"), s.name());
+            assertEquals("true", env.get("PCW_SECURITY_ENABLED"), s.name());
+            assertEquals("/etc/pcw/auth/api-keys", env.get("PCW_SECURITY_API_KEYS_FILE"), s.name());
+            assertEquals("/etc/pcw/tls", mounts(r, s.name()).get("tls"));
+            assertEquals("/etc/pcw/auth", mounts(r, s.name()).get("auth"));
+            assertEquals(List.of(Map.of("key", "api-keys", "path", "api-keys")), Yaml.listAt(volume(r, s.name(), "auth"), "secret.items"),
+                    "only the keys file is mounted");
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertEquals("HTTPS", Yaml.stringAt(r.container(s.name()), probe + ".httpGet.scheme"), s.name() + " " + probe);
+                assertTrue(Yaml.stringAt(r.container(s.name()), probe + ".httpGet.path").startsWith("/q/"), "probes stay on /q/*, open without a client certificate");
+            }
+            // The files the tls profile reads are the ones the chart mounts.
+            String shipped = Repository.read(s.dir().resolve("src/main/resources/application.properties"));
+            for (String var : List.of("PCW_TLS_CERT_FILE", "PCW_TLS_KEY_FILE", "PCW_TLS_CA_FILE")) {
+                assertTrue(shipped.contains("${" + var + ":"), s.name() + "'s tls profile reads " + var);
+            }
+            assertEquals("https", Yaml.mapAt(r.workload(s.name()), "spec.template.metadata.annotations").get("prometheus.io/scheme"));
+        }
+        assertEquals("secretKeyRef:pcw-generator-key/generator-api-key", r.env("generator").get("PCW_SECURITY_CLIENT_API_KEY"));
+        assertFalse(r.env("encoder").containsKey("PCW_SECURITY_CLIENT_API_KEY"));
+        assertEquals("3", r.properties("generator").getProperty("pcw.security.max-concurrent-asks-per-key"));
+        assertTrue(r.env("encoder").get("PCW_ENCODER_ADVERTISED_ADDRESS").startsWith("$(POD_NAME)." + FULLNAME + "-encoder-headless." + NAMESPACE + ".svc.cluster.local:9102"),
+                "the encoders' advertised address is unchanged under TLS (the certificate holds its names)");
+        Map<String, Object> endpoint = Yaml.asMap(Yaml.listAt(r.get("ServiceMonitor", FULLNAME), "spec.endpoints").getFirst(), "endpoint");
+        assertEquals("https", endpoint.get("scheme"));
+        assertEquals("pcw-tls", Yaml.stringAt(endpoint, "tlsConfig.ca.secret.name"));
+        assertEquals("ca.crt", Yaml.stringAt(endpoint, "tlsConfig.ca.secret.key"));
+        assertEquals("pcw-mesh.mesh.svc", Yaml.stringAt(endpoint, "tlsConfig.serverName"));
+
+        HelmChart.Rendered tlsOnly = render(sets("tls.existingSecret", "pcw-tls", "auth.existingSecret", "pcw-keys"));
+        assertEquals("prod,tls", tlsOnly.env("chunker").get("QUARKUS_PROFILE"));
+        assertEquals("secretKeyRef:pcw-keys/generator-api-key", tlsOnly.env("generator").get("PCW_SECURITY_CLIENT_API_KEY"),
+                "the generator's key defaults to the keys Secret");
+    }
+
+    @Test
+    void kafkaTlsAndSaslComeFromTheSecret() {
+        HelmChart.Rendered r = render(sets("kafka.auth.existingSecret", "pcw-kafka-user", "kafka.auth.securityProtocol", "SASL_SSL",
+                "kafka.auth.saslMechanism", "SCRAM-SHA-512", "kafka.strimzi.enabled", true));
+        for (ServiceModule s : ServiceModule.all()) {
+            Map<String, String> env = r.env(s.name());
+            assertEquals("SASL_SSL", env.get("KAFKA_SECURITY_PROTOCOL"));
+            assertEquals("SCRAM-SHA-512", env.get("KAFKA_SASL_MECHANISM"));
+            assertEquals("secretKeyRef:pcw-kafka-user/sasl.jaas.config", env.get("KAFKA_SASL_JAAS_CONFIG"));
+            assertEquals("PEM", env.get("KAFKA_SSL_TRUSTSTORE_TYPE"));
+            assertEquals("/etc/pcw/kafka/ca.crt", env.get("KAFKA_SSL_TRUSTSTORE_LOCATION"));
+            assertEquals("/etc/pcw/kafka", mounts(r, s.name()).get("kafka-auth"));
+            assertEquals(FULLNAME + "-kafka-bootstrap." + NAMESPACE + ".svc:9093", r.properties(s.name()).getProperty("kafka.bootstrap.servers"),
+                    "Strimzi's TLS listener");
+        }
+        HelmChart.Rendered sslOnly = render(sets("kafka.auth.existingSecret", "pcw-kafka-ca", "kafka.auth.securityProtocol", "SSL"));
+        assertFalse(sslOnly.env("chunker").containsKey("KAFKA_SASL_JAAS_CONFIG"));
+        assertEquals("/etc/pcw/kafka/ca.crt", sslOnly.env("chunker").get("KAFKA_SSL_TRUSTSTORE_LOCATION"));
+        IllegalStateException noSecret = assertThrows(IllegalStateException.class, () -> render(sets("kafka.auth.securityProtocol", "SASL_SSL")));
+        assertTrue(noSecret.getMessage().contains("kafka.auth.existingSecret"), noSecret.getMessage());
+    }
+
+    @Test
+    void notesTellHowToReachTheServicesAndWhatSecurityIsOn() {
         String plain = notes(Map.of());
         for (ServiceModule s : ServiceModule.all()) assertTrue(plain.contains(FULLNAME + "-" + s.name() + ":" + s.port()), plain);
         assertTrue(plain.contains("Kafka: kafka:9092"), plain);
-        assertTrue(plain.contains("without authentication"), "says the endpoints are not protected yet: " + plain);
+        assertTrue(plain.contains("TLS:      off") && plain.contains("API keys: off") && plain.contains("Kafka:    PLAINTEXT"), plain);
+        assertTrue(plain.contains("authenticating gateway"), "says the endpoints are not protected: " + plain);
         assertFalse(plain.contains("GPU:"), plain);
-        String all = notes(sets("tls.existingSecret", "pcw-tls", "encoder.gpu.enabled", true, "kafka.strimzi.enabled", true));
-        assertTrue(all.contains("WARNING: TLS, client authentication and Kafka TLS/SASL are not implemented"), all);
+        assertFalse(plain.contains("not implemented") || plain.contains("issue 9"), plain);
+        String all = notes(sets("tls.existingSecret", "pcw-tls", "tls.mtls", true, "auth.existingSecret", "pcw-keys",
+                "generator.config.security.max-concurrent-asks-per-key", 2, "encoder.gpu.enabled", true, "kafka.strimzi.enabled", true));
+        assertFalse(all.contains("not implemented") || all.contains("issue 9") || all.contains("authenticating gateway"), all);
+        assertTrue(all.contains("TLS:      on (mutual TLS, QUARKUS_PROFILE=prod,tls,mtls"), all);
+        assertTrue(all.contains("API keys: on") && all.contains("at most 2 asks per key"), all);
         assertTrue(all.contains("GPU: encoders request nvidia.com/gpu") && all.contains("issue 7"), all);
         assertTrue(all.contains("Kafka: " + FULLNAME + "-kafka-bootstrap." + NAMESPACE + ".svc:9092 (Strimzi cluster"), all);
     }
