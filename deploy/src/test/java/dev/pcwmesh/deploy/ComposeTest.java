@@ -150,6 +150,39 @@ class ComposeTest {
     }
 
     @Test
+    void secureOverrideTurnsOnTlsAndApiKeysWithFilesTheServicesRead() {
+        Map<String, Object> secure = Yaml.map(Repository.read(COMPOSE_DIR.resolve("docker-compose.secure.yml")));
+        for (ServiceModule s : ServiceModule.all()) {
+            Map<String, Object> service = service(secure, s.name());
+            Map<String, String> env = environment(service);
+            assertEquals("prod,tls", env.get("QUARKUS_PROFILE"), s.name());
+            assertEquals("true", env.get("PCW_SECURITY_ENABLED"), s.name());
+            List<String> mounted = Yaml.listAt(service, "volumes").stream().map(v -> String.valueOf(v).split(":")[1]).toList();
+            String shipped = Repository.read(s.dir().resolve("src/main/resources/application.properties"));
+            for (var e : env.entrySet()) {
+                if (e.getKey().startsWith("PCW_TLS_")) {
+                    assertTrue(shipped.contains("${" + e.getKey() + ":"), s.name() + "'s tls profile reads " + e.getKey());
+                } else if (!e.getKey().equals("QUARKUS_PROFILE")) {
+                    assertTrue(s.consumesEnvironment(e.getKey()), s.name() + ": " + e.getKey() + " is read by nobody");
+                }
+                if (e.getKey().endsWith("_FILE")) assertTrue(mounted.contains(e.getValue()), s.name() + " mounts " + e.getValue());
+            }
+            SmallRyeConfig config = ServiceConfig.resolve(s, null, env);
+            assertEquals("true", ServiceConfig.value(config, "pcw.security.enabled"), s.name());
+            assertEquals("/etc/pcw/keys/api-keys", ServiceConfig.value(config, "pcw.security.api-keys-file"), s.name());
+        }
+        assertTrue(environment(service(secure, "generator")).containsKey("PCW_SECURITY_CLIENT_API_KEY_FILE"), "the generator's key to the encoders");
+        assertEquals("encoder:9102", environment(service(compose(), "encoder")).get("PCW_ENCODER_ADVERTISED_ADDRESS"), "a name the certificate holds");
+        Map<String, Object> prometheus = Yaml.map(Repository.read(COMPOSE_DIR.resolve("prometheus.secure.yml")));
+        for (Object job : Yaml.listAt(prometheus, "scrape_configs")) {
+            assertEquals("https", Yaml.stringAt(job, "scheme"));
+            assertEquals("/etc/prometheus/ca.crt", Yaml.stringAt(job, "tls_config.ca_file"));
+        }
+        Set<String> services = new TreeSet<>(Yaml.mapAt(secure, "services").keySet());
+        assertTrue(compose().get("services") instanceof Map<?, ?> m && m.keySet().containsAll(services), "overrides only services the base file has");
+    }
+
+    @Test
     void prometheusScrapesEveryServiceAtItsMetricsEndpoint() {
         Map<String, Object> prometheus = Yaml.map(Repository.read(COMPOSE_DIR.resolve("prometheus.yml")));
         Map<String, Object> compose = compose();
