@@ -502,9 +502,9 @@ class HelmChartTest {
             assertEquals("/etc/pcw/tls/tls.key", env.get("PCW_TLS_KEY_FILE"), s.name());
             assertEquals("/etc/pcw/tls/ca.crt", env.get("PCW_TLS_CA_FILE"), s.name());
             assertEquals("true", env.get("PCW_SECURITY_ENABLED"), s.name());
-            assertEquals("/etc/pcw/auth/api-keys", env.get("PCW_SECURITY_API_KEYS_FILE"), s.name());
+            assertEquals("/etc/pcw/keys/api-keys", env.get("PCW_SECURITY_API_KEYS_FILE"), s.name());
             assertEquals("/etc/pcw/tls", mounts(r, s.name()).get("tls"));
-            assertEquals("/etc/pcw/auth", mounts(r, s.name()).get("auth"));
+            assertEquals("/etc/pcw/keys", mounts(r, s.name()).get("auth"));
             assertEquals(List.of(Map.of("key", "api-keys", "path", "api-keys")), Yaml.listAt(volume(r, s.name(), "auth"), "secret.items"),
                     "only the keys file is mounted");
             for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
