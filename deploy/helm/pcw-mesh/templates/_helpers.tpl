@@ -134,6 +134,9 @@ kafka.bootstrap.servers={{ include "pcw-mesh.kafkaBootstrap" .root }}
 - name: JAVA_OPTS
   value: {{ $values.javaOpts | quote }}
 {{- with .root.Values.tls }}
+{{- if and .mtls (not .existingSecret) }}
+{{- fail "tls.mtls needs tls.existingSecret (the certificates and the CA of mutual TLS)" }}
+{{- end }}
 {{- if .existingSecret }}
 # TLS on the port (README "Security"): the tls profile, mtls for mutual TLS; the PEM files of the Secret.
 - name: QUARKUS_PROFILE

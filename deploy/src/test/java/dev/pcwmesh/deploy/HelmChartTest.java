@@ -533,6 +533,8 @@ class HelmChartTest {
         assertEquals("prod,tls", tlsOnly.env("chunker").get("QUARKUS_PROFILE"));
         assertEquals("secretKeyRef:pcw-keys/generator-api-key", tlsOnly.env("generator").get("PCW_SECURITY_CLIENT_API_KEY"),
                 "the generator's key defaults to the keys Secret");
+        IllegalStateException mtlsWithoutCertificates = assertThrows(IllegalStateException.class, () -> render(sets("tls.mtls", true)));
+        assertTrue(mtlsWithoutCertificates.getMessage().contains("tls.existingSecret"), mtlsWithoutCertificates.getMessage());
     }
 
     @Test
