@@ -9,6 +9,7 @@ import dev.pcwmesh.proto.v1.Generator;
 import dev.pcwmesh.proto.v1.RankRequest;
 import dev.pcwmesh.proto.v1.RankResponse;
 import dev.pcwmesh.service.Rejected;
+import dev.pcwmesh.service.security.ApiKeyGrpcInterceptor;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;

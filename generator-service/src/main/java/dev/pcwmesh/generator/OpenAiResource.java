@@ -14,6 +14,7 @@ import dev.pcwmesh.generator.openai.Usage;
 import dev.pcwmesh.proto.v1.AnswerFigures;
 import dev.pcwmesh.proto.v1.AskRequest;
 import dev.pcwmesh.service.Rejected;
+import dev.pcwmesh.service.security.ApiKeyAuthentication;
 import dev.pcwmesh.service.security.ApiKeyGate;
 import io.grpc.Status;
 import io.smallrye.mutiny.Multi;

@@ -125,7 +125,10 @@ class GeneratorServiceTest {
         for (int i = 1; i < all.getWindowsCount(); i++) assertTrue(all.getWindows(i - 1).getScore() >= all.getWindows(i).getScore(), "best first");
 
         RankResponse two = generator.rank(RankRequest.newBuilder().addDocumentIds(document).setQuery("What is the code of Brimstad?").setMaxResults(2).build());
-        assertEquals(all.getWindowsList().subList(0, 2), two.getWindowsList());
+        // The same two windows; their scores agree to rounding (the attention mass is summed across threads in any order).
+        assertEquals(all.getWindowsList().subList(0, 2).stream().map(RankedWindow::getWindowIndex).toList(),
+                two.getWindowsList().stream().map(RankedWindow::getWindowIndex).toList());
+        for (int i = 0; i < 2; i++) assertEquals(all.getWindows(i).getScore(), two.getWindows(i).getScore(), 1e-9);
         assertRefused(Status.Code.INVALID_ARGUMENT, "EMPTY_QUERY", () -> generator.rank(RankRequest.newBuilder().addDocumentIds(document).build()));
         assertRefused(Status.Code.NOT_FOUND, "UNKNOWN_DOCUMENT", () -> generator.rank(RankRequest.newBuilder().addDocumentIds("nope").setQuery("Who?").build()));
     }

@@ -1,8 +1,5 @@
-package dev.pcwmesh.chunker;
+package dev.pcwmesh.service.security;
 
-import dev.pcwmesh.service.security.ApiKeyGate;
-import dev.pcwmesh.service.security.ApiKeys;
-import dev.pcwmesh.service.security.Unauthenticated;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.identity.IdentityProviderManager;
 import io.quarkus.security.identity.SecurityIdentity;

@@ -1,4 +1,4 @@
-package dev.pcwmesh.generator;
+package dev.pcwmesh.service.security;
 
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.identity.AuthenticationRequestContext;

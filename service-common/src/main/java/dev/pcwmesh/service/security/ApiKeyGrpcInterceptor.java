@@ -1,7 +1,5 @@
-package dev.pcwmesh.encoder;
+package dev.pcwmesh.service.security;
 
-import dev.pcwmesh.service.security.ApiKeyGate;
-import dev.pcwmesh.service.security.MeshChannels;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
