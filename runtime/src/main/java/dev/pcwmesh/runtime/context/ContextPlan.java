@@ -240,6 +240,38 @@ public final class ContextPlan {
     public List<Placement> placements() { return placements; }
     List<Block> blocks() { return blocks; }
 
+    /** The placed keys (rotated to their placements) of a layer, block after block: what a device backend uploads. */
+    public float[] contextKeys(int layer) {
+        return concatenate(layer, true);
+    }
+
+    /** The placed values of a layer, block after block. */
+    public float[] contextValues(int layer) {
+        return concatenate(layer, false);
+    }
+
+    /** For each placed key, block after block, whether it belongs to a window (APE rescales those). */
+    public boolean[] windowKeys() {
+        boolean[] w = new boolean[contextTokens()];
+        int i = 0;
+        for (Block b : blocks) {
+            if (b.role() == Role.WINDOW) java.util.Arrays.fill(w, i, i + b.length(), true);
+            i += b.length();
+        }
+        return w;
+    }
+
+    private float[] concatenate(int layer, boolean keys) {
+        int kvDim = model.config().kvDim();
+        float[] out = new float[contextTokens() * kvDim];
+        int i = 0;
+        for (Block b : blocks) {
+            System.arraycopy(keys ? b.keys(layer) : b.values(layer), 0, out, i, b.length() * kvDim);
+            i += b.length() * kvDim;
+        }
+        return out;
+    }
+
     /** Position of the first new token. */
     public int nextPosition() { return nextPosition; }
 

@@ -5,7 +5,7 @@ import dev.pcwmesh.runtime.kv.KvSegment;
 import dev.pcwmesh.runtime.kv.SegmentIds;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.ModelConfig;
-import dev.pcwmesh.runtime.model.Transformer;
+import dev.pcwmesh.runtime.model.ForwardPass;
 
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -23,7 +23,7 @@ import java.nio.charset.StandardCharsets;
 public final class Encoder {
     private final Model model;
     private final PositionEncoding encoding;
-    private final Transformer transformer;
+    private final ForwardPass transformer;
     private long tokensEncoded;
     private long scoresComputed;
 
@@ -35,7 +35,7 @@ public final class Encoder {
     public Encoder(Model model, PositionEncoding encoding) {
         this.model = model;
         this.encoding = encoding;
-        this.transformer = new Transformer(model);
+        this.transformer = ForwardPass.of(model);
     }
 
     public Model model() { return model; }

@@ -23,7 +23,7 @@ import java.util.List;
  *       the log-sum-exp {@code T·LSE(s/T) + ln S} inside the same softmax.</li>
  * </ul>
  */
-final class PlanAttention implements Attention {
+public final class PlanAttention implements Attention {
     private final ContextPlan plan;
     private final ModelConfig c;
     private final AttentionProbe probe;
@@ -57,6 +57,19 @@ final class PlanAttention implements Attention {
     }
 
     @Override public Rope rope() { return plan.rope(); }
+
+    public ContextPlan plan() { return plan; }
+
+    /**
+     * Why a device backend cannot run this attention itself (ReRoPE's second rotation, top-k
+     * selection and the attention probe are CPU-only), or null when it can.
+     */
+    public String deviceLimitation() {
+        if (plan.encoding().rerope() != null) return "ReRoPE";
+        if (plan.windowAttention().topK() != null) return "token selection (top-k)";
+        if (probe != null) return "the attention probe of window selection";
+        return null;
+    }
 
     @Override public boolean needsRawQueries() { return plan.encoding().rerope() != null; }
 

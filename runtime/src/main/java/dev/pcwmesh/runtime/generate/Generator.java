@@ -5,7 +5,7 @@ import dev.pcwmesh.runtime.kv.KvCache;
 import dev.pcwmesh.runtime.model.Attention;
 import dev.pcwmesh.runtime.model.Model;
 import dev.pcwmesh.runtime.model.ModelConfig;
-import dev.pcwmesh.runtime.model.Transformer;
+import dev.pcwmesh.runtime.model.ForwardPass;
 import dev.pcwmesh.runtime.tokenizer.StreamingDecoder;
 import dev.pcwmesh.runtime.tokenizer.Tokenizer;
 
@@ -31,15 +31,21 @@ public final class Generator {
 
     public GenerationResult generate(ContextPlan plan, int[] prompt, SamplingParams params, TokenListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty: at least one token is needed to predict the next");
-        ModelConfig c = model.config();
         long start = System.nanoTime();
-        Transformer transformer = new Transformer(model);
+        try (ForwardPass transformer = ForwardPass.of(model)) {
+            return generate(transformer, plan, prompt, params, listener, start);
+        }
+    }
+
+    private GenerationResult generate(ForwardPass transformer, ContextPlan plan, int[] prompt, SamplingParams params,
+                                      TokenListener listener, long start) {
+        ModelConfig c = model.config();
         KvCache live = new KvCache(c.layers(), c.kvDim(), prompt.length + params.maxTokens(), plan.needsRawKeys());
         Attention attention = plan.attention();
         Sampler sampler = new Sampler(params, c.vocabSize());
         for (int t : prompt) sampler.accept(t);
         float[] logits = new float[c.vocabSize()];
-        Transformer.LogitsSink keep = (row, l) -> System.arraycopy(l, 0, logits, 0, l.length);
+        ForwardPass.LogitsSink keep = (row, l) -> System.arraycopy(l, 0, logits, 0, l.length);
 
         int position = plan.nextPosition();
         int[] positions = new int[prompt.length];

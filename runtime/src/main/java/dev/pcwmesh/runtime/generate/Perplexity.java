@@ -4,7 +4,7 @@ import dev.pcwmesh.runtime.context.ContextPlan;
 import dev.pcwmesh.runtime.kv.KvCache;
 import dev.pcwmesh.runtime.model.Attention;
 import dev.pcwmesh.runtime.model.Model;
-import dev.pcwmesh.runtime.model.Transformer;
+import dev.pcwmesh.runtime.model.ForwardPass;
 
 import java.util.Arrays;
 
@@ -50,7 +50,12 @@ public final class Perplexity {
                     + "; use a longer text or a smaller --ctx");
         }
         long start = System.nanoTime();
-        Transformer transformer = new Transformer(model);
+        try (ForwardPass transformer = ForwardPass.of(model)) {
+            return compute(transformer, tokens, ctx, bos, progress, chunks, start);
+        }
+    }
+
+    private Result compute(ForwardPass transformer, int[] tokens, int ctx, int bos, Progress progress, int chunks, long start) {
         KvCache cache = new KvCache(model.config().layers(), model.config().kvDim(), ctx, false);
         int[] positions = new int[ctx];
         for (int i = 0; i < ctx; i++) positions[i] = i;

@@ -32,6 +32,8 @@ public final class WeightMatrix {
     public int rows() { return rows; }
     public int cols() { return cols; }
     public GgmlType type() { return kernel.type(); }
+    /** The stored values, in the file's layout (what a GPU backend uploads). */
+    public MemorySegment data() { return data; }
 
     /**
      * The calling thread's prepared activations, one buffer per {@code vec_dot_type}, reused

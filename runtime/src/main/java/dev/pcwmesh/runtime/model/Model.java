@@ -10,6 +10,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A model loaded from one GGUF file: configuration, weights (read in place from the mapped file),
@@ -22,21 +25,35 @@ public final class Model implements AutoCloseable {
     private final Rope rope;
     private final Tokenizer tokenizer;
     private final String fingerprint;
+    private final Backend backend;
+    /** State other backends keep for this model (device copies of the weights), closed with it. */
+    private final Map<Class<?>, AutoCloseable> attachments = new LinkedHashMap<>();
 
-    private Model(GgufFile file) {
+    private Model(GgufFile file, Backend backend) {
         this.file = file;
         this.config = ModelConfig.fromGguf(file);
         this.weights = Weights.load(file, config);
         this.rope = new Rope(config.rope());
         this.tokenizer = Tokenizer.fromGguf(file);
         this.fingerprint = fingerprint(file);
+        this.backend = backend;
     }
 
-    /** Opens and loads a model; the file stays mapped until {@link #close()}. */
+    /** Opens and loads a model for the CPU; the file stays mapped until {@link #close()}. */
     public static Model load(Path path) {
+        return load(path, Backend.CPU);
+    }
+
+    /**
+     * Opens and loads a model whose forward passes ({@link ForwardPass#of}) run on {@code backend},
+     * resolved now: {@code AUTO} becomes CUDA or CPU, and {@code CUDA} fails here, saying why, when
+     * no GPU is usable.
+     */
+    public static Model load(Path path, Backend backend) {
+        Backend resolved = backend.resolve();
         GgufFile file = GgufFile.open(path);
         try {
-            return new Model(file);
+            return new Model(file, resolved);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -48,6 +65,13 @@ public final class Model implements AutoCloseable {
     public Weights weights() { return weights; }
     public Rope rope() { return rope; }
     public Tokenizer tokenizer() { return tokenizer; }
+    /** CPU or CUDA. */
+    public Backend backend() { return backend; }
+
+    /** The attachment of this type, made by {@code make} on first use; closed when the model is. */
+    public synchronized <T extends AutoCloseable> T attachment(Class<T> type, Supplier<T> make) {
+        return type.cast(attachments.computeIfAbsent(type, k -> make.get()));
+    }
 
     /** A hex SHA-256 over the file's header (metadata and tensor infos) and the first 4 KiB of every tensor. */
     public String fingerprint() { return fingerprint; }
@@ -74,6 +98,16 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            for (AutoCloseable a : attachments.values()) {
+                try {
+                    a.close();
+                } catch (Exception e) {
+                    // the file is closed below regardless
+                }
+            }
+            attachments.clear();
+        }
         file.close();
     }
 }

@@ -36,6 +36,8 @@ public final class Rope {
     /** YaRN's ramp_mix per pair (1 = extrapolate, 0 = interpolate), or null when angles are not mixed. */
     private final float[] ramp;
     private final float mscale;
+    /** Per-thread cos and sin of one position, for {@link #rotate}. */
+    private final ThreadLocal<float[][]> table;
 
     public Rope(RopeConfig config) {
         this.layout = config.layout();
@@ -71,6 +73,7 @@ public final class Rope {
         this.divisors = div;
         this.ramp = mix;
         this.mscale = ms;
+        this.table = ThreadLocal.withInitial(() -> new float[2][half]);
     }
 
     /**
@@ -87,23 +90,42 @@ public final class Rope {
      */
     public void rotate(float[] x, int off, int heads, int headDim, float position) {
         int half = dims / 2;
-        float theta = position;
+        float[][] cs = table.get();
+        float[] cos = cs[0], sin = cs[1];
+        cosSin(position, cos, sin, 0);
         for (int i = 0; i < half; i++) {
-            float angle = angle(theta, i);
-            float cos = (float) Math.cos(angle) * mscale;
-            float sin = (float) Math.sin(angle) * mscale;
-            theta *= thetaScale;
             for (int h = 0; h < heads; h++) {
                 int base = off + h * headDim;
                 int a = layout == RopeLayout.NORMAL ? base + 2 * i : base + i;
                 int b = layout == RopeLayout.NORMAL ? a + 1 : a + half;
                 float x0 = x[a];
                 float x1 = x[b];
-                x[a] = x0 * cos - x1 * sin;
-                x[b] = x0 * sin + x1 * cos;
+                x[a] = x0 * cos[i] - x1 * sin[i];
+                x[b] = x0 * sin[i] + x1 * cos[i];
             }
         }
     }
+
+    /**
+     * The cosine and sine {@link #rotate} applies to each of the {@code dims/2} pairs at
+     * {@code position}, into {@code cos[off..]} and {@code sin[off..]} (a GPU backend rotates
+     * with these tables, so its rotation is the CPU's to the bit).
+     */
+    public void cosSin(float position, float[] cos, float[] sin, int off) {
+        int half = dims / 2;
+        float theta = position;
+        for (int i = 0; i < half; i++) {
+            float angle = angle(theta, i);
+            cos[off + i] = (float) Math.cos(angle) * mscale;
+            sin[off + i] = (float) Math.sin(angle) * mscale;
+            theta *= thetaScale;
+        }
+    }
+
+    /** Rotated dimensions of a head (pairs are {@code dims/2}). */
+    public int dims() { return dims; }
+
+    public RopeLayout layout() { return layout; }
 
     /** The effective frequency of each pair: its angle at position 1, with every rescaling applied. */
     public float[] frequencies() {

@@ -17,13 +17,7 @@ import dev.pcwmesh.runtime.kv.KvCache;
  * <p>An instance owns scratch buffers sized for the largest batch it has seen; decoding one
  * token at a time reuses them without allocating. Not thread-safe: one instance per session.
  */
-public final class Transformer {
-
-    /** Receives the logits of one row of the batch. {@code logits} is reused after the call returns. */
-    @FunctionalInterface
-    public interface LogitsSink {
-        void accept(int row, float[] logits);
-    }
+public final class Transformer implements ForwardPass {
 
     /** Tokens run through the layers together; longer inputs are processed in batches of this size. */
     public static final int DEFAULT_BATCH = 64;
@@ -66,11 +60,7 @@ public final class Transformer {
         hb2 = new float[n * c.ffnDim()];
     }
 
-    /**
-     * Runs {@code tokens} at {@code positions} under {@code attention} and appends them to
-     * {@code live}. Logits of rows {@code logitsFrom} and later (indices into {@code tokens}) go
-     * to {@code sink}; pass {@code tokens.length} for none.
-     */
+    @Override
     public void forward(int[] tokens, int[] positions, Attention attention, KvCache live, int logitsFrom, LogitsSink sink) {
         if (tokens.length != positions.length) throw new IllegalArgumentException("tokens and positions differ in length");
         live.ensureCapacity(live.length() + tokens.length);

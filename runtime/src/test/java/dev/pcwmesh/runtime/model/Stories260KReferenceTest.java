@@ -58,7 +58,7 @@ class Stories260KReferenceTest {
         Transformer tf = new Transformer(model);
         KvCache cache = new KvCache(5, model.config().kvDim(), 80, false);
         int[] next = new int[1];
-        Transformer.LogitsSink argmax = (row, l) -> {
+        ForwardPass.LogitsSink argmax = (row, l) -> {
             int best = 0;
             for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
             next[0] = best;

@@ -1,0 +1,201 @@
+package dev.pcwmesh.runtime.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The GPU this process uses (device {@code PCW_CUDA_DEVICE}, default 0): the driver, its primary
+ * context, and our kernels ({@code kernels.cu}), compiled by NVRTC for the device's compute
+ * capability at first use and cached on disk under {@code ~/.cache/pcw-mesh/cuda} (or
+ * {@code PCW_CUDA_CACHE}), keyed by the source, the target and NVRTC's version.
+ */
+public final class CudaDevice {
+    private static CudaDevice instance;
+    private static CudaException failure;
+
+    final CudaDriver driver;
+    private final MemorySegment context;
+    private final String name;
+    private final int major, minor, multiprocessors;
+    private final long memory;
+    private final Map<String, MemorySegment> functions = new HashMap<>();
+    private final String kernelTarget;
+
+    private CudaDevice() {
+        driver = new CudaDriver();
+        driver.init();
+        int count = driver.deviceCount();
+        int ordinal = Integer.parseInt(System.getenv().getOrDefault("PCW_CUDA_DEVICE", "0"));
+        if (count == 0) throw new CudaException("the CUDA driver sees no GPU");
+        if (ordinal >= count) throw new CudaException("PCW_CUDA_DEVICE=" + ordinal + " but the driver sees " + count + " GPU(s)");
+        int device = driver.device(ordinal);
+        context = driver.retainPrimaryContext(device);
+        driver.setCurrent(context);
+        name = driver.deviceName(device);
+        major = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        minor = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        multiprocessors = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        memory = driver.totalMemory(device);
+        Nvrtc.Image image = kernelImage(major, minor);
+        kernelTarget = image.target();
+        MemorySegment module = driver.loadModule(image.bytes());
+        for (String fn : KERNELS) functions.put(fn, driver.function(module, fn));
+    }
+
+    static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
+            "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "add_in_place", "silu_mul", "rope", "attention_rows",
+            "attention_tiled"};
+
+    /** The device, opened at first use; a {@link CudaException} saying why when there is none. */
+    public static synchronized CudaDevice get() {
+        if (instance != null) return instance;
+        if (failure != null) throw failure;
+        try {
+            instance = new CudaDevice();
+            return instance;
+        } catch (CudaException e) {
+            failure = e;
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            failure = new CudaException("CUDA could not be started: " + e, e);
+            throw failure;
+        }
+    }
+
+    /** Whether a GPU is usable; {@link #unavailableReason()} says why not. */
+    public static boolean available() {
+        try {
+            get();
+            return true;
+        } catch (CudaException e) {
+            return false;
+        }
+    }
+
+    public static String unavailableReason() {
+        try {
+            get();
+            return "";
+        } catch (CudaException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Makes this device's context current on the calling thread (every CUDA call needs it). */
+    void makeCurrent() {
+        driver.setCurrent(context);
+    }
+
+    public String name() { return name; }
+    public String computeCapability() { return major + "." + minor; }
+    public int multiprocessors() { return multiprocessors; }
+    public long memoryBytes() { return memory; }
+    /** What the kernels were compiled to: {@code sm_XY} (cubin) or {@code compute_XY} (PTX for the driver). */
+    public String kernelTarget() { return kernelTarget; }
+
+    public String describe() {
+        return name + " (compute " + computeCapability() + ", " + multiprocessors + " SMs, " + (memory >> 20) + " MiB, kernels "
+                + kernelTarget + ", driver " + driver.driverVersion() + ")";
+    }
+
+    // ---- kernels -----------------------------------------------------------------------------
+
+    static String kernelSource() {
+        try (InputStream in = CudaDevice.class.getResourceAsStream("kernels.cu")) {
+            if (in == null) throw new IllegalStateException("kernels.cu is missing from the runtime jar");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Nvrtc.Image kernelImage(int major, int minor) {
+        String source = kernelSource();
+        Nvrtc nvrtc = new Nvrtc();
+        String version = nvrtc.version();
+        Path dir = cacheDir();
+        String key = sha256(source + "\n" + major + "." + minor + "\n" + version);
+        for (String kind : new String[] {"cubin", "ptx"}) {
+            Path cached = dir.resolve(key + "." + kind);
+            if (Files.isRegularFile(cached)) {
+                try {
+                    return new Nvrtc.Image(Files.readAllBytes(cached), kind.equals("cubin"),
+                            (kind.equals("cubin") ? "sm_" : "compute_") + major + minor, "");
+                } catch (IOException e) {
+                    // compile again below
+                }
+            }
+        }
+        Nvrtc.Image image = nvrtc.compile(source, "kernels.cu", major, minor);
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, key, ".tmp");
+            Files.write(tmp, image.bytes());
+            Files.move(tmp, dir.resolve(key + (image.cubin() ? ".cubin" : ".ptx")), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // a cache we cannot write only costs a compile next time
+        }
+        return image;
+    }
+
+    private static Path cacheDir() {
+        String env = System.getenv("PCW_CUDA_CACHE");
+        if (env != null) return Path.of(env);
+        return Path.of(System.getProperty("user.home"), ".cache", "pcw-mesh", "cuda");
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Launches kernel {@code name} on {@code stream} with {@code args} in order: {@code Long} for
+     * device pointers and 64-bit integers, {@code Integer}, {@code Float}.
+     */
+    void launch(String name, int gridX, int gridY, int block, MemorySegment stream, Object... args) {
+        MemorySegment fn = functions.get(name);
+        if (fn == null) throw new IllegalArgumentException("no kernel " + name);
+        if (gridX == 0 || gridY == 0) return;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment params = a.allocate(ADDRESS, args.length);
+            for (int i = 0; i < args.length; i++) {
+                MemorySegment slot = switch (args[i]) {
+                    case Long l -> a.allocateFrom(JAVA_LONG, l);
+                    case Integer n -> a.allocateFrom(JAVA_INT, n);
+                    case Float f -> a.allocateFrom(JAVA_FLOAT, f);
+                    default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+                };
+                params.setAtIndex(ADDRESS, i, slot);
+            }
+            driver.launch(fn, gridX, gridY, block, 0, stream, params, name);
+        }
+    }
+
+    /** Blocks of {@code block} threads covering {@code n} items. */
+    static int blocks(long n, int block) {
+        long b = (n + block - 1) / block;
+        if (b > Integer.MAX_VALUE) throw new IllegalArgumentException(n + " items are too many for one launch");
+        return (int) b;
+    }
+}

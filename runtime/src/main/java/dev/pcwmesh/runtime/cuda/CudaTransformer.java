@@ -1,0 +1,470 @@
+package dev.pcwmesh.runtime.cuda;
+
+import dev.pcwmesh.runtime.context.ContextPlan;
+import dev.pcwmesh.runtime.context.PlanAttention;
+import dev.pcwmesh.runtime.context.WindowAttention;
+import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.model.Attention;
+import dev.pcwmesh.runtime.model.ForwardPass;
+import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.runtime.model.ModelConfig;
+import dev.pcwmesh.runtime.model.Rope;
+import dev.pcwmesh.runtime.model.RopeLayout;
+import dev.pcwmesh.runtime.model.Transformer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The forward pass on an NVIDIA GPU, step for step the {@link Transformer}'s: embedding lookup,
+ * then per layer RMSNorm, the q/k/v products (cuBLAS), biases, q/k norms, RoPE with the CPU's
+ * own cosine and sine tables, the batch's rows appended to the device copy of the live cache,
+ * attention over the plan's placed segments and the live rows, the output product, the gated
+ * feed-forward; then the final norm and the logits of the rows asked for.
+ *
+ * <p>The host {@link KvCache} stays the truth that the rest of the runtime reads; the device
+ * holds a mirror of it. Rows the GPU computes are copied back only when someone needs them on
+ * the host: always for a cache that keeps raw keys (an encoder's window, which becomes a
+ * segment), and before any pass this backend hands to the CPU. Rows the CPU appended are
+ * uploaded before the next device pass. So a plan the GPU cannot run (ReRoPE, top-k token
+ * selection, the attention probe) runs on the CPU over the same cache, seamlessly.
+ *
+ * <p>The plan's placed segments are uploaded once per plan. Scratch memory grows with the
+ * largest batch; everything is freed by {@link #close} (or, failing that, when the pass is
+ * collected). One thread at a time.
+ */
+public final class CudaTransformer implements ForwardPass {
+    /** Tokens run through the layers together; longer inputs are processed in batches of this size. */
+    public static final int DEFAULT_BATCH = 4096;
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Model model;
+    private final ModelConfig c;
+    private final int maxBatch;
+    private final CudaDevice device;
+    private final CudaWeights w;
+    private final State s;
+    private final Cleaner.Cleanable cleanable;
+    private final float[] logits;
+    private Transformer cpu;
+
+    public CudaTransformer(Model model) {
+        this(model, DEFAULT_BATCH);
+    }
+
+    public CudaTransformer(Model model, int maxBatch) {
+        this.model = model;
+        this.c = model.config();
+        this.maxBatch = maxBatch;
+        this.device = CudaDevice.get();
+        device.makeCurrent();
+        this.w = CudaWeights.of(model);
+        if (c.headDim() > 256) throw new CudaException("head size " + c.headDim() + " is above the 256 the attention kernels take");
+        this.s = new State(device);
+        this.cleanable = CLEANER.register(this, s);
+        this.logits = new float[c.vocabSize()];
+    }
+
+    /** Device memory this pass and its model's weights hold, in bytes. */
+    public long deviceBytes() {
+        return w.bytes + s.bytes();
+    }
+
+    @Override
+    public void forward(int[] tokens, int[] positions, Attention attention, KvCache live, int logitsFrom, LogitsSink sink) {
+        if (tokens.length != positions.length) throw new IllegalArgumentException("tokens and positions differ in length");
+        String limitation = attention instanceof PlanAttention pa ? pa.deviceLimitation() : "an attention that is not a plan's";
+        device.makeCurrent();
+        if (limitation != null) {
+            downloadRows(live);
+            if (cpu == null) cpu = new Transformer(model);
+            cpu.forward(tokens, positions, attention, live, logitsFrom, sink);
+            return;
+        }
+        ContextPlan plan = ((PlanAttention) attention).plan();
+        live.ensureCapacity(live.length() + tokens.length);
+        mirror(live, tokens.length);
+        usePlan(plan);
+        for (int start = 0; start < tokens.length; start += maxBatch) {
+            int n = Math.min(maxBatch, tokens.length - start);
+            batch(tokens, positions, start, n, plan, attention.rope(), live, logitsFrom, sink);
+        }
+        if (live.keepsRawKeys()) downloadRows(live);
+    }
+
+    private void batch(int[] tokens, int[] positions, int start, int n, ContextPlan plan, Rope rope, KvCache live,
+                       int logitsFrom, LogitsSink sink) {
+        s.ensureBatch(n, c);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
+        int heads = c.heads(), kvHeads = c.kvHeads();
+        int base = live.length();
+        MemorySegment stream = s.stream;
+
+        int[] ids = new int[n];
+        int half = rope.dims() / 2;
+        float[] cos = new float[n * half], sin = new float[n * half];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[start + t];
+            if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + c.vocabSize());
+            ids[t] = id;
+            live.setPosition(base + t, positions[start + t]);
+            rope.cosSin(positions[start + t], cos, sin, t * half);
+        }
+        s.upload(s.tokens, MemorySegment.ofArray(ids));
+        s.upload(s.cos, MemorySegment.ofArray(cos));
+        s.upload(s.sin, MemorySegment.ofArray(sin));
+        int neox = rope.layout() == RopeLayout.NEOX ? 1 : 0;
+
+        device.launch("embed_rows", n, 1, 256, stream, w.embedding.pointer(), w.embedding.embedType(), s.tokens, dim, s.x);
+        for (int l = 0; l < c.layers(); l++) {
+            CudaWeights.Layer lw = w.layers[l];
+            rmsNorm(s.x, lw.attnNorm(), s.xb, n, dim);
+            Operand in = new Operand(s.xb, (long) n * dim);
+            matMul(lw.wq(), in, s.q, n);
+            matMul(lw.wk(), in, s.k, n);
+            matMul(lw.wv(), in, s.v, n);
+            if (lw.qBias() != 0) addBias(s.q, lw.qBias(), qDim, n);
+            if (lw.kBias() != 0) addBias(s.k, lw.kBias(), kvDim, n);
+            if (lw.vBias() != 0) addBias(s.v, lw.vBias(), kvDim, n);
+            if (lw.qNorm() != 0) {
+                rmsNorm(s.q, lw.qNorm(), s.q, n * heads, headDim);
+                rmsNorm(s.k, lw.kNorm(), s.k, n * kvHeads, headDim);
+            }
+            long row = 4L * base * kvDim, bytes = 4L * n * kvDim;
+            if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + row, s.k, bytes, stream);
+            device.launch("rope", CudaDevice.blocks((long) n * heads * half, 256), 1, 256, stream,
+                    s.q, s.cos, s.sin, heads, headDim, rope.dims(), neox, n);
+            device.launch("rope", CudaDevice.blocks((long) n * kvHeads * half, 256), 1, 256, stream,
+                    s.k, s.cos, s.sin, kvHeads, headDim, rope.dims(), neox, n);
+            device.driver.copyOnDevice(s.keys[l] + row, s.k, bytes, stream);
+            device.driver.copyOnDevice(s.values[l] + row, s.v, bytes, stream);
+            attention(l, n, base, plan);
+            matMul(lw.wo(), new Operand(s.att, (long) n * qDim), s.xb, n);
+            device.launch("add_in_place", CudaDevice.blocks((long) n * dim, 256), 1, 256, stream, s.x, s.xb, (long) n * dim);
+
+            rmsNorm(s.x, lw.ffnNorm(), s.xb, n, dim);
+            in = new Operand(s.xb, (long) n * dim);
+            matMul(lw.gate(), in, s.hb, n);
+            matMul(lw.up(), in, s.hb2, n);
+            device.launch("silu_mul", CudaDevice.blocks((long) n * ffn, 256), 1, 256, stream, s.hb, s.hb2, (long) n * ffn);
+            matMul(lw.down(), new Operand(s.hb, (long) n * ffn), s.xb, n);
+            device.launch("add_in_place", CudaDevice.blocks((long) n * dim, 256), 1, 256, stream, s.x, s.xb, (long) n * dim);
+        }
+        s.deviceLength += n;
+        live.commit(n);
+
+        int from = Math.max(0, logitsFrom - start);
+        int rows = n - from;
+        if (rows > 0) {
+            s.ensureLogits(rows, c.vocabSize());
+            rmsNorm(s.x + 4L * from * dim, w.outputNorm, s.xb, rows, dim);
+            matMul(w.output, new Operand(s.xb, (long) rows * dim), s.logits, rows);
+            int vocab = c.vocabSize();
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(4L * rows * vocab);
+                device.driver.copyToHost(host, s.logits, host.byteSize(), stream);
+                device.driver.synchronize(stream);
+                for (int r = 0; r < rows; r++) {
+                    MemorySegment.copy(host, JAVA_FLOAT, 4L * r * vocab, logits, 0, vocab);
+                    sink.accept(start + from + r, logits);
+                }
+            }
+        } else {
+            device.driver.synchronize(stream);
+        }
+    }
+
+    private void rmsNorm(long x, long weight, long out, int rows, int n) {
+        device.launch("rms_norm", rows, 1, 256, s.stream, x, weight, c.normEps(), out, n);
+    }
+
+    private void addBias(long x, long bias, int n, int rows) {
+        long total = (long) n * rows;
+        device.launch("add_bias", CudaDevice.blocks(total, 256), 1, 256, s.stream, x, bias, n, total);
+    }
+
+    /** Activations in float, converted once per batch to the half type a weight needs (into scratch). */
+    private final class Operand {
+        final long f32, count;
+        long f16, bf16;
+
+        Operand(long f32, long count) {
+            this.f32 = f32;
+            this.count = count;
+        }
+
+        long as(int type) {
+            if (type == Cublas.CUDA_R_32F) return f32;
+            if (type == Cublas.CUDA_R_16F) {
+                if (f16 == 0) {
+                    device.launch("convert_f32_f16", CudaDevice.blocks(count, 256), 1, 256, s.stream, f32, s.half16, count);
+                    f16 = s.half16;
+                }
+                return f16;
+            }
+            if (bf16 == 0) {
+                device.launch("convert_f32_bf16", CudaDevice.blocks(count, 256), 1, 256, s.stream, f32, s.halfBf16, count);
+                bf16 = s.halfBf16;
+            }
+            return bf16;
+        }
+    }
+
+    private void matMul(CudaWeights.Matrix m, Operand x, long y, int n) {
+        s.cublas.matMul(m.pointer(), x.as(m.type()), y, m.rows(), n, m.cols(), m.type());
+    }
+
+    private void attention(int layer, int n, int base, ContextPlan plan) {
+        int heads = c.heads(), headDim = c.headDim();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        WindowAttention.Ape ape = plan.windowAttention().ape();
+        int apeOn = ape != null ? 1 : 0;
+        float temperature = ape != null ? ape.temperature() : 1f;
+        float lnScale = ape != null ? (float) Math.log(ape.scale()) : 0f;
+        long ctxK = s.contextLength > 0 ? s.contextKeys[layer] : 0, ctxV = s.contextLength > 0 ? s.contextValues[layer] : 0;
+        Object[] args = {s.q, n, heads, c.kvHeads(), headDim, scale, ctxK, ctxV, s.windowFlags, s.contextLength,
+                s.keys[layer], s.values[layer], base, apeOn, temperature, lnScale, s.att};
+        if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
+            device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, args);
+        } else {
+            device.launch("attention_rows", n * heads, 1, 256, s.stream, args);
+        }
+    }
+
+    // ---- the device mirror of the live cache and of the plan ---------------------------------
+
+    /** Makes the device rows equal the host cache's: a new cache starts over, a truncated one is cut, host-only rows are uploaded. */
+    private void mirror(KvCache live, int newRows) {
+        if (s.host != live) {
+            s.resetCache(live, c);
+            s.hostValid = live.length();
+        }
+        if (live.length() < s.deviceLength) s.deviceLength = live.length();
+        s.hostValid = Math.min(s.hostValid, live.length());
+        s.ensureCacheCapacity(live.length() + newRows, c);
+        if (live.length() > s.deviceLength) {
+            copyRows(live, s.deviceLength, live.length(), true);
+            s.deviceLength = live.length();
+        }
+    }
+
+    /** Copies the device rows the host lacks to the host cache. */
+    private void downloadRows(KvCache live) {
+        if (s.host != live) return;
+        int to = Math.min(s.deviceLength, live.length());
+        if (s.hostValid < to) copyRows(live, s.hostValid, to, false);
+        s.hostValid = Math.max(s.hostValid, to);
+    }
+
+    private void copyRows(KvCache live, int from, int to, boolean toDevice) {
+        int kvDim = c.kvDim();
+        long offset = 4L * from * kvDim, bytes = 4L * (to - from) * kvDim;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment staging = a.allocate(bytes);
+            for (int l = 0; l < c.layers(); l++) {
+                List<float[]> hosts = new ArrayList<>(List.of(live.keys(l), live.values(l)));
+                List<Long> devices = new ArrayList<>(List.of(s.keys[l], s.values[l]));
+                if (s.raw != null) {
+                    hosts.add(live.rawKeys(l));
+                    devices.add(s.raw[l]);
+                }
+                for (int i = 0; i < hosts.size(); i++) {
+                    if (toDevice) {
+                        MemorySegment.copy(hosts.get(i), from * kvDim, staging, JAVA_FLOAT, 0, (to - from) * kvDim);
+                        device.driver.copyToDevice(devices.get(i) + offset, staging, bytes, s.stream);
+                        device.driver.synchronize(s.stream);
+                    } else {
+                        device.driver.copyToHost(staging, devices.get(i) + offset, bytes, s.stream);
+                        device.driver.synchronize(s.stream);
+                        MemorySegment.copy(staging, JAVA_FLOAT, 0, hosts.get(i), from * kvDim, (to - from) * kvDim);
+                    }
+                }
+            }
+        }
+    }
+
+    private void usePlan(ContextPlan plan) {
+        if (s.plan == plan) return;
+        s.freeContext();
+        int n = plan.contextTokens();
+        s.plan = plan;
+        s.contextLength = n;
+        if (n == 0) return;
+        s.contextKeys = new long[c.layers()];
+        s.contextValues = new long[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            s.contextKeys[l] = s.alloc(4L * n * c.kvDim());
+            s.upload(s.contextKeys[l], MemorySegment.ofArray(plan.contextKeys(l)));
+            s.contextValues[l] = s.alloc(4L * n * c.kvDim());
+            s.upload(s.contextValues[l], MemorySegment.ofArray(plan.contextValues(l)));
+        }
+        boolean[] window = plan.windowKeys();
+        byte[] flags = new byte[n];
+        for (int i = 0; i < n; i++) flags[i] = (byte) (window[i] ? 1 : 0);
+        s.windowFlags = s.alloc(n);
+        s.upload(s.windowFlags, MemorySegment.ofArray(flags));
+    }
+
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /**
+     * Everything this pass holds on the device, freed by {@link #run} from {@link #close} or the
+     * cleaner; it must not refer to the pass itself.
+     */
+    private static final class State implements Runnable {
+        final CudaDevice device;
+        final MemorySegment stream;
+        final Cublas cublas;
+        private final List<Long> batchBuffers = new ArrayList<>();
+        private long batchBytes, cacheBytes, contextBytes, logitBytes;
+
+        int batchCapacity;
+        long tokens, cos, sin, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
+        int logitRows;
+        long logits;
+
+        KvCache host;
+        int cacheCapacity, deviceLength, hostValid;
+        long[] keys = new long[0], values = new long[0], raw;
+
+        ContextPlan plan;
+        int contextLength;
+        long[] contextKeys, contextValues;
+        long windowFlags;
+
+        State(CudaDevice device) {
+            this.device = device;
+            this.stream = device.driver.createStream();
+            this.cublas = new Cublas(stream);
+        }
+
+        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes; }
+
+        long alloc(long size) {
+            return device.driver.malloc(size);
+        }
+
+        void upload(long dst, MemorySegment heap) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment staging = a.allocate(heap.byteSize()).copyFrom(heap);
+                device.driver.copyToDevice(dst, staging, heap.byteSize(), stream);
+                device.driver.synchronize(stream);
+            }
+        }
+
+        void ensureBatch(int n, ModelConfig c) {
+            if (n <= batchCapacity) return;
+            for (long p : batchBuffers) device.driver.free(p);
+            batchBuffers.clear();
+            batchBytes = 0;
+            batchCapacity = n;
+            int half = c.rope().dims() / 2;
+            long widest = (long) n * Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim());
+            tokens = batch(4L * n);
+            cos = batch(4L * n * half);
+            sin = batch(4L * n * half);
+            x = batch(4L * n * c.dim());
+            xb = batch(4L * n * c.dim());
+            q = batch(4L * n * c.qDim());
+            k = batch(4L * n * c.kvDim());
+            v = batch(4L * n * c.kvDim());
+            att = batch(4L * n * c.qDim());
+            hb = batch(4L * n * c.ffnDim());
+            hb2 = batch(4L * n * c.ffnDim());
+            half16 = batch(2 * widest);
+            halfBf16 = batch(2 * widest);
+        }
+
+        private long batch(long size) {
+            long p = alloc(size);
+            batchBuffers.add(p);
+            batchBytes += size;
+            return p;
+        }
+
+        void ensureLogits(int rows, int vocab) {
+            if (rows <= logitRows) return;
+            if (logits != 0) device.driver.free(logits);
+            logits = alloc(4L * rows * vocab);
+            logitRows = rows;
+            logitBytes = 4L * rows * vocab;
+        }
+
+        void resetCache(KvCache live, ModelConfig c) {
+            freeCache();
+            host = live;
+            deviceLength = 0;
+            keys = new long[c.layers()];
+            values = new long[c.layers()];
+            raw = live.keepsRawKeys() ? new long[c.layers()] : null;
+        }
+
+        /** Grows the device cache to at least {@code rows} rows, keeping the rows it has. */
+        void ensureCacheCapacity(int rows, ModelConfig c) {
+            if (rows <= cacheCapacity) return;
+            int capacity = Math.max(rows, Math.max(256, cacheCapacity + cacheCapacity / 2));
+            long size = 4L * capacity * c.kvDim(), keep = 4L * deviceLength * c.kvDim();
+            for (long[] arrays : raw == null ? new long[][] {keys, values} : new long[][] {keys, values, raw}) {
+                for (int l = 0; l < arrays.length; l++) {
+                    long grown = alloc(size);
+                    if (arrays[l] != 0) {
+                        if (keep > 0) device.driver.copyOnDevice(grown, arrays[l], keep, stream);
+                        device.driver.synchronize(stream);
+                        device.driver.free(arrays[l]);
+                    }
+                    arrays[l] = grown;
+                }
+            }
+            cacheCapacity = capacity;
+            cacheBytes = size * c.layers() * (raw == null ? 2 : 3);
+        }
+
+        void freeCache() {
+            for (long[] arrays : raw == null ? new long[][] {keys, values} : new long[][] {keys, values, raw}) {
+                for (long p : arrays) if (p != 0) device.driver.free(p);
+            }
+            keys = new long[0];
+            values = new long[0];
+            raw = null;
+            cacheCapacity = 0;
+            cacheBytes = 0;
+            host = null;
+        }
+
+        void freeContext() {
+            if (contextKeys != null) {
+                for (long p : contextKeys) device.driver.free(p);
+                for (long p : contextValues) device.driver.free(p);
+                device.driver.free(windowFlags);
+            }
+            contextKeys = contextValues = null;
+            windowFlags = 0;
+            contextLength = 0;
+            contextBytes = 0;
+            plan = null;
+        }
+
+        @Override
+        public void run() {
+            device.makeCurrent();
+            device.driver.synchronize(stream);
+            for (long p : batchBuffers) device.driver.free(p);
+            batchBuffers.clear();
+            if (logits != 0) device.driver.free(logits);
+            freeCache();
+            freeContext();
+            cublas.close();
+            device.driver.destroyStream(stream);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.pcwmesh.runtime.generate;
+
+import dev.pcwmesh.runtime.context.ContextPlan;
+import dev.pcwmesh.runtime.gguf.GgufTensor;
+import dev.pcwmesh.runtime.kernel.Parallel;
+import dev.pcwmesh.runtime.kernel.Vectors;
+import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.model.Attention;
+import dev.pcwmesh.runtime.model.Backend;
+import dev.pcwmesh.runtime.model.ForwardPass;
+import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.runtime.model.ModelConfig;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * A model's speed as llama.cpp's {@code llama-bench} measures it, so the two tables can stand
+ * side by side: {@code pp N} prefills N random tokens into an empty cache (logits of the last one
+ * only); {@code tg N} generates N tokens one at a time after BOS. Each test runs once to warm up
+ * (the JIT compiles the kernels; the GPU compiles and caches), then R times; a row gives tokens/s
+ * as the median, min and max of the R runs. {@code pcw bench -m F} prints these rows; {@link #main}
+ * prints them where only the runtime jar is at hand (the GPU check).
+ */
+public final class SpeedTest {
+    private final Model model;
+    private final int repetitions;
+    private final long weightBytes;
+    private final long parameters;
+
+    public SpeedTest(Model model, int repetitions) {
+        if (repetitions < 1) throw new IllegalArgumentException("repetitions must be at least 1");
+        this.model = model;
+        this.repetitions = repetitions;
+        this.weightBytes = model.file().tensors().values().stream().mapToLong(GgufTensor::byteSize).sum();
+        this.parameters = model.file().tensors().values().stream().mapToLong(GgufTensor::elementCount).sum();
+    }
+
+    public long weightBytes() { return weightBytes; }
+
+    /** The lines above the table: the model's shape, Java, the vector width. */
+    public void header(PrintWriter out, Path file) {
+        ModelConfig c = model.config();
+        out.printf(Locale.ROOT, "%s: %s, %d layers, d %d, %d heads, %d KV heads, FFN %d, vocab %d; Java %s, %s float vectors%n%n",
+                file.getFileName(), c.architecture().ggufName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.ffnDim(), c.vocabSize(),
+                Runtime.version(), Vectors.width());
+        out.println("| model | size | params | backend | threads | test | t/s (median) | min | max |");
+        out.println("| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |");
+        out.flush();
+    }
+
+    /** Runs {@code pp n}, prints its row and returns its median tokens/s. */
+    public double prompt(PrintWriter out, Path file, int threads, int n) {
+        try (ForwardPass pass = ForwardPass.of(model)) {
+            KvCache cache = new KvCache(model.config().layers(), model.config().kvDim(), n, false);
+            return row(out, file, threads, "pp" + n, measure(() -> prefill(pass, cache, n)), n);
+        }
+    }
+
+    /** Runs {@code tg n}, prints its row and returns its median tokens/s. */
+    public double generation(PrintWriter out, Path file, int threads, int n) {
+        try (ForwardPass pass = ForwardPass.of(model)) {
+            KvCache cache = new KvCache(model.config().layers(), model.config().kvDim(), n, false);
+            return row(out, file, threads, "tg" + n, measure(() -> generate(pass, cache, n)), n);
+        }
+    }
+
+    private double row(PrintWriter out, Path file, int threads, String test, double[] seconds, int tokens) {
+        double[] rates = Arrays.stream(seconds).map(s -> tokens / s).sorted().toArray();
+        double median = rates.length % 2 == 1 ? rates[rates.length / 2] : (rates[rates.length / 2 - 1] + rates[rates.length / 2]) / 2;
+        out.printf(Locale.ROOT, "| %s | %.1f MiB | %.1f M | %s | %d | %s | %.2f | %.2f | %.2f |%n", file.getFileName(),
+                weightBytes / 1048576.0, parameters / 1e6, model.backend().label(), threads, test, median, rates[0], rates[rates.length - 1]);
+        out.flush();
+        return median;
+    }
+
+    /** One warm-up run, then {@link #repetitions} timed ones; seconds each. */
+    private double[] measure(Runnable test) {
+        test.run();
+        double[] seconds = new double[repetitions];
+        for (int i = 0; i < repetitions; i++) {
+            long start = System.nanoTime();
+            test.run();
+            seconds[i] = (System.nanoTime() - start) / 1e9;
+        }
+        return seconds;
+    }
+
+    /** {@code n} random tokens prefilled from position 0 into an emptied cache, logits of the last only. */
+    private void prefill(ForwardPass pass, KvCache cache, int n) {
+        ModelConfig c = model.config();
+        SplittableRandom rng = new SplittableRandom(n);
+        int[] tokens = new int[n];
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = rng.nextInt(c.vocabSize());
+            positions[i] = i;
+        }
+        cache.truncate(0);
+        Attention attention = ContextPlan.empty(model, 0).attention();
+        pass.forward(tokens, positions, attention, cache, n - 1, (row, l) -> { });
+    }
+
+    /** BOS, then {@code n} decode steps of one token each (the cost of generating, without sampling). */
+    private void generate(ForwardPass pass, KvCache cache, int n) {
+        ModelConfig c = model.config();
+        SplittableRandom rng = new SplittableRandom(n);
+        Attention attention = ContextPlan.empty(model, 0).attention();
+        cache.truncate(0);
+        int[] token = {Math.max(0, model.tokenizer().bos())};
+        int[] position = {0};
+        for (int i = 0; i < n; i++) {
+            pass.forward(token, position, attention, cache, 0, (row, l) -> { });
+            token[0] = rng.nextInt(c.vocabSize());
+            position[0]++;
+        }
+    }
+
+    /** Bytes/s read by summing a 512 MiB array on every worker thread (best of three passes). */
+    public static double readBandwidth() {
+        float[] data = new float[128 << 20];
+        Arrays.fill(data, 1f);
+        double best = 0;
+        float[] sink = new float[1];
+        for (int pass = 0; pass < 3; pass++) {
+            long start = System.nanoTime();
+            Parallel.forRange(data.length / 4096, 1, (from, to) -> {
+                float s = 0;
+                for (int i = from; i < to; i++) s += Vectors.dot(data, i * 4096, data, i * 4096, 4096);
+                synchronized (sink) { sink[0] += s; }
+            });
+            best = Math.max(best, (double) data.length * Float.BYTES / ((System.nanoTime() - start) / 1e9));
+        }
+        if (sink[0] == 0) throw new IllegalStateException("the bandwidth probe read nothing");
+        return best;
+    }
+
+    /**
+     * {@code SpeedTest FILE BACKEND PROMPTS GENERATIONS REPETITIONS}, e.g. {@code m.gguf cuda 512,4096 32 5}:
+     * the rows of {@code pcw bench} where only the runtime jar is at hand.
+     */
+    public static void main(String[] args) {
+        if (args.length != 5) {
+            System.err.println("usage: SpeedTest FILE cpu|cuda|auto PROMPTS GENERATIONS REPETITIONS (lists comma-separated)");
+            System.exit(2);
+        }
+        Path file = Path.of(args[0]);
+        PrintWriter out = new PrintWriter(System.out, true);
+        try (Model m = Model.load(file, Backend.parse(args[1]))) {
+            SpeedTest test = new SpeedTest(m, Integer.parseInt(args[4]));
+            test.header(out, file);
+            int threads = Parallel.threads();
+            for (int n : sizes(args[2])) test.prompt(out, file, threads, n);
+            for (int n : sizes(args[3])) test.generation(out, file, threads, n);
+        }
+    }
+
+    private static List<Integer> sizes(String list) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : list.split(",")) if (!s.isBlank() && Integer.parseInt(s.trim()) > 0) out.add(Integer.parseInt(s.trim()));
+        return out;
+    }
+}

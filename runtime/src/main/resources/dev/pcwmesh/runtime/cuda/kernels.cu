@@ -1,0 +1,440 @@
+// PCW Mesh CUDA kernels, compiled at start-up by NVRTC (see CudaKernels.java).
+// Plain CUDA C with no includes, so that any NVRTC finds everything it needs: halves are
+// converted with PTX instructions, bfloat16 by bit shifts. Activations are float throughout;
+// matrix products go to cuBLAS.
+
+typedef unsigned char u8;
+typedef signed char i8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+
+#define NEG_INF __int_as_float(0xff800000)
+
+__device__ __forceinline__ float f16_to_f32(u16 h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+__device__ __forceinline__ u16 f32_to_f16(float f) {
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+__device__ __forceinline__ float bf16_to_f32(u16 b) {
+    return __uint_as_float(((u32) b) << 16);
+}
+
+// Round to nearest even, NaN kept quiet: ggml's GGML_FP32_TO_BF16.
+__device__ __forceinline__ u16 f32_to_bf16(float f) {
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffff) > 0x7f800000) return (u16) ((u >> 16) | 64);
+    return (u16) ((u + (0x7fff + ((u >> 16) & 1))) >> 16);
+}
+
+__device__ __forceinline__ float load_f16(const u8* p) {
+    return f16_to_f32((u16) (p[0] | (p[1] << 8)));
+}
+
+// ---- type conversions --------------------------------------------------------------------
+
+extern "C" __global__ void convert_f32_f16(const float* x, u16* y, long n) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = f32_to_f16(x[i]);
+}
+
+extern "C" __global__ void convert_f32_bf16(const float* x, u16* y, long n) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = f32_to_bf16(x[i]);
+}
+
+// ---- dequantisation to F16, one thread per block ----------------------------------------
+
+// Q8_0: f16 scale, 32 int8.
+extern "C" __global__ void dequant_q8_0(const u8* blocks, u16* y, long nblocks) {
+    long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= nblocks) return;
+    const u8* p = blocks + b * 34;
+    float d = load_f16(p);
+    const i8* q = (const i8*) (p + 2);
+    u16* out = y + b * 32;
+    for (int j = 0; j < 32; j++) out[j] = f32_to_f16(d * q[j]);
+}
+
+// Q4_0: f16 scale, 16 bytes of nibbles; low nibbles are values 0..15, high nibbles 16..31, offset 8.
+extern "C" __global__ void dequant_q4_0(const u8* blocks, u16* y, long nblocks) {
+    long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= nblocks) return;
+    const u8* p = blocks + b * 18;
+    float d = load_f16(p);
+    const u8* qs = p + 2;
+    u16* out = y + b * 32;
+    for (int j = 0; j < 16; j++) {
+        out[j] = f32_to_f16(d * ((int) (qs[j] & 0xF) - 8));
+        out[j + 16] = f32_to_f16(d * ((int) (qs[j] >> 4) - 8));
+    }
+}
+
+// ggml's get_scale_min_k4: 6-bit scale and min j of a K-quant super-block.
+__device__ __forceinline__ void scale_min_k4(int j, const u8* q, int* sc, int* m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Q4_K: f16 d, f16 dmin, 12 bytes of scales and mins, 128 bytes of nibbles; 256 values.
+extern "C" __global__ void dequant_q4_k(const u8* blocks, u16* y, long nblocks) {
+    long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= nblocks) return;
+    const u8* p = blocks + b * 144;
+    float d = load_f16(p);
+    float dmin = load_f16(p + 2);
+    const u8* scales = p + 4;
+    const u8* q = p + 16;
+    u16* out = y + b * 256;
+    int is = 0;
+    for (int j = 0; j < 256; j += 64) {
+        int sc, m;
+        scale_min_k4(is, scales, &sc, &m);
+        float d1 = d * sc, m1 = dmin * m;
+        scale_min_k4(is + 1, scales, &sc, &m);
+        float d2 = d * sc, m2 = dmin * m;
+        for (int l = 0; l < 32; l++) out[j + l] = f32_to_f16(d1 * (q[l] & 0xF) - m1);
+        for (int l = 0; l < 32; l++) out[j + 32 + l] = f32_to_f16(d2 * (q[l] >> 4) - m2);
+        q += 32;
+        is += 2;
+    }
+}
+
+// Q6_K: 128 bytes low nibbles, 64 bytes high 2-bit pairs, 16 int8 scales, f16 d; 256 values.
+extern "C" __global__ void dequant_q6_k(const u8* blocks, u16* y, long nblocks) {
+    long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (b >= nblocks) return;
+    const u8* p = blocks + b * 210;
+    const u8* ql = p;
+    const u8* qh = p + 128;
+    const i8* sc = (const i8*) (p + 192);
+    float d = load_f16(p + 208);
+    u16* out = y + b * 256;
+    for (int n = 0; n < 256; n += 128) {
+        for (int l = 0; l < 32; l++) {
+            int is = l / 16;
+            int q1 = (int) ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+            int q2 = (int) ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            int q3 = (int) ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            int q4 = (int) ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            out[n + l] = f32_to_f16(d * sc[is] * q1);
+            out[n + l + 32] = f32_to_f16(d * sc[is + 2] * q2);
+            out[n + l + 64] = f32_to_f16(d * sc[is + 4] * q3);
+            out[n + l + 96] = f32_to_f16(d * sc[is + 6] * q4);
+        }
+        ql += 64;
+        qh += 32;
+        sc += 8;
+    }
+}
+
+// ---- per-token operations ------------------------------------------------------------------
+
+// Embedding lookup: row tokens[t] of a table stored as F32 (type 0), F16 (1) or BF16 (2).
+extern "C" __global__ void embed_rows(const void* table, int type, const int* tokens, int dim, float* x) {
+    int t = blockIdx.x;
+    long row = (long) tokens[t] * dim;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        float v;
+        if (type == 0) v = ((const float*) table)[row + i];
+        else if (type == 1) v = f16_to_f32(((const u16*) table)[row + i]);
+        else v = bf16_to_f32(((const u16*) table)[row + i]);
+        x[(long) t * dim + i] = v;
+    }
+}
+
+// out = x / sqrt(mean(x^2) + eps) * w over rows of n values; one block of 256 threads per row.
+extern "C" __global__ void rms_norm(const float* x, const float* w, float eps, float* out, int n) {
+    long off = (long) blockIdx.x * n;
+    __shared__ double partial[256];
+    double sum = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        double v = x[off + i];
+        sum += v * v;
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    float scale = (float) (1.0 / sqrt(partial[0] / n + eps));
+    for (int i = threadIdx.x; i < n; i += blockDim.x) out[off + i] = x[off + i] * scale * w[i];
+}
+
+// x[r*n + i] += b[i] for rows r.
+extern "C" __global__ void add_bias(float* x, const float* b, int n, long total) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < total) x[i] += b[i % n];
+}
+
+// x += y
+extern "C" __global__ void add_in_place(float* x, const float* y, long n) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] += y[i];
+}
+
+// gate = silu(gate) * up
+extern "C" __global__ void silu_mul(float* gate, const float* up, long n) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        float g = gate[i];
+        gate[i] = (float) (g / (1.0 + exp((double) -g))) * up[i];
+    }
+}
+
+// Rotates the first `dims` values of every head of every token by the token's angles, given as
+// cos/sin tables of dims/2 pairs per token (computed on the host with the CPU's arithmetic, so
+// every rescaling is exactly the CPU's). neox: pairs (i, i + dims/2), else (2i, 2i + 1).
+extern "C" __global__ void rope(float* x, const float* cos_t, const float* sin_t, int heads, int head_dim,
+                                int dims, int neox, int tokens) {
+    int half = dims / 2;
+    long id = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    long total = (long) tokens * heads * half;
+    if (id >= total) return;
+    int i = id % half;
+    long th = id / half;
+    int t = th / heads;
+    float* h = x + th * head_dim;
+    int a = neox ? i : 2 * i;
+    int b = neox ? i + half : 2 * i + 1;
+    float c = cos_t[(long) t * half + i], s = sin_t[(long) t * half + i];
+    float x0 = h[a], x1 = h[b];
+    h[a] = x0 * c - x1 * s;
+    h[b] = x0 * s + x1 * c;
+}
+
+// ---- attention -------------------------------------------------------------------------------
+//
+// New token t (of n, the batch) attends to C context keys (a plan's placed segments, all
+// visible) and, causally, to the live keys 0 .. base + t. Query head h reads key/value head
+// h / group. When ape != 0, context keys flagged as window keys get APE's score
+// s/T + ln S + (T - 1)·LSE_window(s/T). Softmax is online (running max and sum), in float.
+
+#define MAX_DIMS_PER_LANE 8      // head_dim <= 256 in the row kernel
+#define ROW_WARPS 8
+
+struct Keys {
+    const float* ctx_k; const float* ctx_v; const u8* window; int c;
+    const float* live_k; const float* live_v;
+    int kv_dim;
+    __device__ __forceinline__ const float* k(int j) const {
+        return j < c ? ctx_k + (long) j * kv_dim : live_k + (long) (j - c) * kv_dim;
+    }
+    __device__ __forceinline__ const float* v(int j) const {
+        return j < c ? ctx_v + (long) j * kv_dim : live_v + (long) (j - c) * kv_dim;
+    }
+    __device__ __forceinline__ bool is_window(int j) const { return j < c && window[j]; }
+};
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    return v;
+}
+
+// Merges running softmax states (m, l) of two parts; returns the factors for each part's sums.
+__device__ __forceinline__ void merge(float m_a, float m_b, float* m, float* fa, float* fb) {
+    *m = fmaxf(m_a, m_b);
+    *fa = m_a == NEG_INF ? 0.f : expf(m_a - *m);
+    *fb = m_b == NEG_INF ? 0.f : expf(m_b - *m);
+}
+
+// One block of ROW_WARPS warps per (token, query head); lanes own dims lane + 32i; each warp
+// walks every ROW_WARPS-th key with its own softmax state, then the warps are merged.
+extern "C" __global__ void attention_rows(const float* q, int n, int heads, int kv_heads, int head_dim, float scale,
+                                          const float* ctx_k, const float* ctx_v, const u8* window, int c,
+                                          const float* live_k, const float* live_v, int base,
+                                          int ape, float ape_t, float ape_ln_s, float* out) {
+    int t = blockIdx.x / heads, h = blockIdx.x % heads;
+    int group = heads / kv_heads;
+    int kv_off = (h / group) * head_dim;
+    Keys keys = {ctx_k, ctx_v, window, c, live_k, live_v, kv_heads * head_dim};
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const float* qh = q + ((long) t * heads + h) * head_dim;
+    float qr[MAX_DIMS_PER_LANE];
+#pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) {
+        int d = lane + 32 * i;
+        qr[i] = d < head_dim ? qh[d] : 0.f;
+    }
+    int visible = c + base + t + 1;
+    __shared__ float sm_m[ROW_WARPS], sm_l[ROW_WARPS];
+    __shared__ float sm_acc[ROW_WARPS][32 * MAX_DIMS_PER_LANE];
+
+    // APE: the log-sum-exp of the window keys' scores / T, over all warps.
+    float shift = 0.f;
+    if (ape) {
+        float m = NEG_INF, l = 0.f;
+        for (int j = warp; j < c; j += ROW_WARPS) {
+            if (!keys.is_window(j)) continue;
+            const float* k = keys.k(j) + kv_off;
+            float s = 0.f;
+        #pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) { int d = lane + 32 * i; if (d < head_dim) s += qr[i] * k[d]; }
+            s = warp_sum(s) * scale / ape_t;
+            float mn, fa, fb;
+            merge(m, s, &mn, &fa, &fb);
+            l = l * fa + fb;
+            m = mn;
+        }
+        if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+        __syncthreads();
+        float M = NEG_INF, L = 0.f;
+        for (int w = 0; w < ROW_WARPS; w++) {
+            float mn, fa, fb;
+            merge(M, sm_m[w], &mn, &fa, &fb);
+            L = L * fa + sm_l[w] * fb;
+            M = mn;
+        }
+        if (M != NEG_INF) shift = ape_ln_s + (ape_t - 1.f) * (M + logf(L));
+        __syncthreads();
+    }
+
+    float m = NEG_INF, l = 0.f;
+    float acc[MAX_DIMS_PER_LANE];
+#pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) acc[i] = 0.f;
+    for (int j = warp; j < visible; j += ROW_WARPS) {
+        const float* k = keys.k(j) + kv_off;
+        float s = 0.f;
+    #pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) { int d = lane + 32 * i; if (d < head_dim) s += qr[i] * k[d]; }
+        s = warp_sum(s) * scale;
+        if (ape && keys.is_window(j)) s = s / ape_t + shift;
+        float mn, fa, fb;
+        merge(m, s, &mn, &fa, &fb);
+        l = l * fa + fb;
+        const float* v = keys.v(j) + kv_off;
+    #pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) { int d = lane + 32 * i; acc[i] = acc[i] * fa + (d < head_dim ? fb * v[d] : 0.f); }
+        m = mn;
+    }
+    if (lane == 0) { sm_m[warp] = m; sm_l[warp] = l; }
+#pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) sm_acc[warp][lane + 32 * i] = acc[i];
+    __syncthreads();
+    if (warp == 0) {
+        float M = NEG_INF;
+        for (int w = 0; w < ROW_WARPS; w++) M = fmaxf(M, sm_m[w]);
+        float L = 0.f;
+        float f[ROW_WARPS];
+        for (int w = 0; w < ROW_WARPS; w++) { f[w] = sm_m[w] == NEG_INF ? 0.f : expf(sm_m[w] - M); L += sm_l[w] * f[w]; }
+        float* o = out + ((long) t * heads + h) * head_dim;
+    #pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) {
+            int d = lane + 32 * i;
+            if (d >= head_dim) continue;
+            float a = 0.f;
+            for (int w = 0; w < ROW_WARPS; w++) a += sm_acc[w][d] * f[w];
+            o[d] = a / L;
+        }
+    }
+}
+
+// Tiled attention for a batch (prefill): a block of 128 threads serves TILE_Q = 32 consecutive
+// tokens of one query head, four threads per token, each owning dims sub + 4i; keys and values
+// pass through shared memory TILE_K at a time, so each is read once per 32 tokens.
+#define TILE_Q 32
+#define TILE_K 32
+#define MAX_TILED_DIM 128
+
+extern "C" __global__ void attention_tiled(const float* q, int n, int heads, int kv_heads, int head_dim, float scale,
+                                           const float* ctx_k, const float* ctx_v, const u8* window, int c,
+                                           const float* live_k, const float* live_v, int base,
+                                           int ape, float ape_t, float ape_ln_s, float* out) {
+    int h = blockIdx.y;
+    int t0 = blockIdx.x * TILE_Q;
+    int group = heads / kv_heads;
+    int kv_off = (h / group) * head_dim;
+    Keys keys = {ctx_k, ctx_v, window, c, live_k, live_v, kv_heads * head_dim};
+    int tq = threadIdx.x / 4, sub = threadIdx.x % 4;
+    int t = t0 + tq;
+    bool active = t < n;
+    int per = head_dim / 4;                     // dims per thread, head_dim % 4 == 0
+    float qr[MAX_TILED_DIM / 4], acc[MAX_TILED_DIM / 4];
+    const float* qh = q + ((long) (active ? t : 0) * heads + h) * head_dim;
+#pragma unroll
+    for (int i = 0; i < MAX_TILED_DIM / 4; i++) {
+        qr[i] = i < per && active ? qh[sub + 4 * i] : 0.f;
+        acc[i] = 0.f;
+    }
+    int visible = active ? c + base + t + 1 : 0;
+    int last = min(n - 1, t0 + TILE_Q - 1);
+    int block_keys = c + base + last + 1;       // the most any token of this block sees
+
+    __shared__ float ks[TILE_K][MAX_TILED_DIM];
+    __shared__ float vs[TILE_K][MAX_TILED_DIM];
+
+    float shift = 0.f;
+    if (ape) {
+        float m = NEG_INF, l = 0.f;
+        for (int j0 = 0; j0 < c; j0 += TILE_K) {
+            __syncthreads();
+            for (int e = threadIdx.x; e < TILE_K * head_dim; e += blockDim.x) {
+                int r = e / head_dim, d = e % head_dim;
+                ks[r][d] = j0 + r < c ? keys.k(j0 + r)[kv_off + d] : 0.f;
+            }
+            __syncthreads();
+            for (int r = 0; r < TILE_K && j0 + r < c; r++) {
+                float s = 0.f;
+                #pragma unroll
+                for (int i = 0; i < MAX_TILED_DIM / 4; i++) if (i < per) s += qr[i] * ks[r][sub + 4 * i];
+                s += __shfl_xor_sync(0xffffffff, s, 1);
+                s += __shfl_xor_sync(0xffffffff, s, 2);
+                if (!keys.is_window(j0 + r)) continue;
+                s = s * scale / ape_t;
+                float mn, fa, fb;
+                merge(m, s, &mn, &fa, &fb);
+                l = l * fa + fb;
+                m = mn;
+            }
+        }
+        if (m != NEG_INF) shift = ape_ln_s + (ape_t - 1.f) * (m + logf(l));
+    }
+
+    float m = NEG_INF, l = 0.f;
+    for (int j0 = 0; j0 < block_keys; j0 += TILE_K) {
+        __syncthreads();
+        for (int e = threadIdx.x; e < TILE_K * head_dim; e += blockDim.x) {
+            int r = e / head_dim, d = e % head_dim;
+            bool in = j0 + r < block_keys;
+            ks[r][d] = in ? keys.k(j0 + r)[kv_off + d] : 0.f;
+            vs[r][d] = in ? keys.v(j0 + r)[kv_off + d] : 0.f;
+        }
+        __syncthreads();
+        int rows = min(TILE_K, block_keys - j0);
+        for (int r = 0; r < rows; r++) {
+            float s = 0.f;
+            #pragma unroll
+                for (int i = 0; i < MAX_TILED_DIM / 4; i++) if (i < per) s += qr[i] * ks[r][sub + 4 * i];
+            s += __shfl_xor_sync(0xffffffff, s, 1);
+            s += __shfl_xor_sync(0xffffffff, s, 2);
+            int j = j0 + r;
+            if (j >= visible) continue;
+            s *= scale;
+            if (ape && keys.is_window(j)) s = s / ape_t + shift;
+            float mn, fa, fb;
+            merge(m, s, &mn, &fa, &fb);
+            l = l * fa + fb;
+            #pragma unroll
+            for (int i = 0; i < MAX_TILED_DIM / 4; i++) if (i < per) acc[i] = acc[i] * fa + fb * vs[r][sub + 4 * i];
+            m = mn;
+        }
+    }
+    if (active) {
+        float* o = out + ((long) t * heads + h) * head_dim;
+        #pragma unroll
+        for (int i = 0; i < MAX_TILED_DIM / 4; i++) if (i < per) o[sub + 4 * i] = acc[i] / l;
+    }
+}

@@ -1,0 +1,276 @@
+package dev.pcwmesh.runtime.cuda;
+
+import dev.pcwmesh.runtime.Stories260K;
+import dev.pcwmesh.runtime.TestModels;
+import dev.pcwmesh.runtime.context.ContextPlan;
+import dev.pcwmesh.runtime.context.Encoder;
+import dev.pcwmesh.runtime.context.PositionEncoding;
+import dev.pcwmesh.runtime.context.ReRope;
+import dev.pcwmesh.runtime.context.WindowAttention;
+import dev.pcwmesh.runtime.gguf.GgmlType;
+import dev.pcwmesh.runtime.kernel.TypeKernel;
+import dev.pcwmesh.runtime.kernel.WeightMatrix;
+import dev.pcwmesh.runtime.kv.KvCache;
+import dev.pcwmesh.runtime.kv.KvSegment;
+import dev.pcwmesh.runtime.model.Attention;
+import dev.pcwmesh.runtime.model.Backend;
+import dev.pcwmesh.runtime.model.ForwardPass;
+import dev.pcwmesh.runtime.model.Model;
+import dev.pcwmesh.runtime.model.ModelConfig;
+import dev.pcwmesh.runtime.model.RandomModel;
+import dev.pcwmesh.runtime.model.Transformer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CUDA forward pass against the CPU's, on a GPU; skipped, saying why, where there is none
+ * (CI has none: {@code runtime/src/test/gpu/check.sh} runs these on a GPU machine). Every
+ * comparison prints its relative error ‖gpu − cpu‖ / ‖cpu‖.
+ */
+class CudaTransformerTest {
+    @TempDir static Path dir;
+
+    @BeforeAll
+    static void describe() {
+        if (CudaDevice.available()) System.out.println("GPU: " + CudaDevice.get().describe());
+    }
+
+    @BeforeEach
+    void gpu() {
+        Assumptions.assumeTrue(CudaDevice.available(), () -> "no usable GPU: " + CudaDevice.unavailableReason());
+    }
+
+    private static Attention plain(Model m) {
+        return ContextPlan.empty(m, 0).attention();
+    }
+
+    /** Logits of the last prompt row, then of each of {@code steps} decode steps fed fixed tokens. */
+    private static List<float[]> run(ForwardPass pass, Model m, int[] prompt, int steps, Attention attention, int startPosition) {
+        ModelConfig c = m.config();
+        KvCache cache = new KvCache(c.layers(), c.kvDim(), prompt.length + steps, attention.needsRawQueries());
+        List<float[]> out = new ArrayList<>();
+        ForwardPass.LogitsSink keep = (row, l) -> out.add(l.clone());
+        int[] positions = IntStream.range(startPosition, startPosition + prompt.length).toArray();
+        pass.forward(prompt, positions, attention, cache, prompt.length - 1, keep);
+        for (int i = 0; i < steps; i++) {
+            pass.forward(new int[] {(7 * i + 3) % c.vocabSize()}, new int[] {startPosition + prompt.length + i}, attention, cache, 0, keep);
+        }
+        return out;
+    }
+
+    static double relativeError(float[] gpu, float[] cpu) {
+        double num = 0, den = 0;
+        for (int i = 0; i < cpu.length; i++) {
+            double d = (double) gpu[i] - cpu[i];
+            num += d * d;
+            den += (double) cpu[i] * cpu[i];
+        }
+        return Math.sqrt(num / Math.max(den, 1e-30));
+    }
+
+    private static double worst(List<float[]> gpu, List<float[]> cpu) {
+        assertEquals(cpu.size(), gpu.size(), "logit rows");
+        double worst = 0;
+        for (int i = 0; i < cpu.size(); i++) {
+            for (float v : gpu.get(i)) assertTrue(Float.isFinite(v), "a GPU logit is not finite");
+            worst = Math.max(worst, relativeError(gpu.get(i), cpu.get(i)));
+        }
+        return worst;
+    }
+
+    @Test
+    void stories260KGreedyTokensEqualTheReference() {
+        try (Model m = Model.load(TestModels.shared(Stories260K.FILE), Backend.CUDA);
+             ForwardPass pass = ForwardPass.of(m)) {
+            assertTrue(pass instanceof CudaTransformer);
+            KvCache cache = new KvCache(m.config().layers(), m.config().kvDim(), 80, false);
+            int[] next = new int[1];
+            float[] first = new float[m.config().vocabSize()];
+            ForwardPass.LogitsSink argmax = (row, l) -> {
+                int best = 0;
+                for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
+                next[0] = best;
+            };
+            int[] prompt = Stories260K.PROMPT;
+            pass.forward(prompt, IntStream.range(0, prompt.length).toArray(), plain(m), cache, prompt.length - 1, (row, l) -> {
+                System.arraycopy(l, 0, first, 0, l.length);
+                argmax.accept(row, l);
+            });
+            for (int i = 0; i < 5; i++) assertEquals(Stories260K.TOP5_LOGITS[i], first[Stories260K.TOP5[i]], 1e-3, "logit of " + Stories260K.TOP5[i]);
+            int[] out = new int[64];
+            for (int i = 0; i < 64; i++) {
+                out[i] = next[0];
+                pass.forward(new int[] {out[i]}, new int[] {prompt.length + i}, plain(m), cache, 0, argmax);
+            }
+            assertArrayEquals(Stories260K.GREEDY_64, out, "CUDA greedy tokens of stories260K");
+            System.out.println("stories260K: CUDA greedy 64 tokens equal the reference");
+        }
+    }
+
+    static Stream<Arguments> randomModels() {
+        List<Arguments> out = new ArrayList<>();
+        for (String arch : List.of("llama", "qwen2", "qwen3")) {
+            for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                    GgmlType.Q6_K, GgmlType.Q5_K)) {
+                out.add(Arguments.of(arch, type));
+            }
+        }
+        return out.stream();
+    }
+
+    /** Prefill of 40 tokens (the tiled attention kernel), then 3 decode steps (the row kernel), against the CPU. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("randomModels")
+    void randomModelLogitsMatchTheCpu(String arch, GgmlType type) {
+        Path file = dir.resolve(arch + "-" + type + ".gguf");
+        RandomModel.write(RandomModel.Spec.defaults(arch).withDim(256).withHeads(4, 2).withFfn(512).withType(type)
+                .withTied(arch.equals("qwen2")), file, note -> { });
+        int[] prompt = new SplittableRandom(5).ints(40, 0, 512).toArray();
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA);
+             ForwardPass onCpu = ForwardPass.of(cpu); ForwardPass onGpu = ForwardPass.of(gpu)) {
+            double err = worst(run(onGpu, gpu, prompt, 3, plain(gpu), 0), run(onCpu, cpu, prompt, 3, plain(cpu), 0));
+            System.out.printf(Locale.ROOT, "random %s %s: max relative error of logits %.3g%n", arch, type, err);
+            assertTrue(err < (type == GgmlType.F32 ? 1e-4 : 3e-2), arch + " " + type + ": relative error " + err);
+        }
+    }
+
+    /** Device dequantisation equals the host's, rounded to F16. */
+    @ParameterizedTest
+    @MethodSource("quantTypes")
+    void deviceDequantisationEqualsTheHost(GgmlType type) {
+        Path file = dir.resolve("dequant-" + type + ".gguf");
+        RandomModel.write(RandomModel.Spec.defaults("llama").withDim(256).withFfn(512).withType(type), file, note -> { });
+        try (Model m = Model.load(file, Backend.CUDA)) {
+            WeightMatrix host = m.weights().layers()[0].wq();
+            assertEquals(type, host.type());
+            CudaWeights.Matrix device = CudaWeights.of(m).layers[0].wq();
+            float[] got = CudaWeights.download(device);
+            float[] want = new float[host.rows() * host.cols()];
+            TypeKernel.of(type).dequantize(host.data(), 0, want, 0, want.length);
+            double max = 0, scale = 0;
+            for (int i = 0; i < want.length; i++) {
+                max = Math.max(max, Math.abs(got[i] - Float.float16ToFloat(Float.floatToFloat16(want[i]))));
+                scale = Math.max(scale, Math.abs(want[i]));
+            }
+            System.out.printf(Locale.ROOT, "dequant %s: max difference %.3g (largest value %.3g)%n", type, max, scale);
+            assertTrue(max <= scale * 1e-3, type + ": device dequantisation differs by " + max);
+        }
+    }
+
+    static Stream<GgmlType> quantTypes() {
+        return Stream.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    }
+
+    /**
+     * Windows encoded on the GPU after a prefix equal the CPU's segments, and answering under the
+     * parallel plan with APE (window keys flagged, the temperature and the scale on the device)
+     * gives the CPU's logits.
+     */
+    @Test
+    void parallelWindowsWithApeMatchTheCpu() {
+        Path file = TestModels.shared(Stories260K.FILE);
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA)) {
+            SplittableRandom rng = new SplittableRandom(11);
+            int[] prefix = {1, 403, 407};
+            KvSegment cpuPrefix = new Encoder(cpu).encode(prefix, 0);
+            KvSegment gpuPrefix = new Encoder(gpu).encode(prefix, 0);
+            double segmentErr = segmentError(gpuPrefix, cpuPrefix);
+            List<KvSegment> cpuWindows = new ArrayList<>(), gpuWindows = new ArrayList<>();
+            Encoder cpuEncoder = new Encoder(cpu), gpuEncoder = new Encoder(gpu);
+            for (int w = 0; w < 4; w++) {
+                int[] window = rng.ints(48, 3, 512).toArray();
+                cpuWindows.add(cpuEncoder.encode(window, prefix.length, cpuPrefix));
+                gpuWindows.add(gpuEncoder.encode(window, prefix.length, gpuPrefix));
+                segmentErr = Math.max(segmentErr, segmentError(gpuWindows.get(w), cpuWindows.get(w)));
+            }
+            System.out.printf(Locale.ROOT, "encoded windows: max relative error of keys and values %.3g%n", segmentErr);
+            assertTrue(segmentErr < 1e-4, "segments differ by " + segmentErr);
+
+            for (WindowAttention rule : List.of(WindowAttention.plain(), WindowAttention.ape(0.8f, 0.9f))) {
+                ContextPlan cpuPlan = plan(cpu, cpuPrefix, cpuWindows, rule);
+                ContextPlan gpuPlan = plan(gpu, cpuPrefix, cpuWindows, rule);
+                int[] question = rng.ints(20, 3, 512).toArray();
+                try (ForwardPass onCpu = ForwardPass.of(cpu); ForwardPass onGpu = ForwardPass.of(gpu)) {
+                    double err = worst(run(onGpu, gpu, question, 4, gpuPlan.attention(), gpuPlan.nextPosition()),
+                            run(onCpu, cpu, question, 4, cpuPlan.attention(), cpuPlan.nextPosition()));
+                    System.out.printf(Locale.ROOT, "parallel windows, %s: max relative error of logits %.3g%n",
+                            rule.ape() == null ? "plain" : "APE", err);
+                    assertTrue(err < 1e-4, "parallel plan logits differ by " + err);
+                }
+            }
+        }
+    }
+
+    private static ContextPlan plan(Model m, KvSegment prefix, List<KvSegment> windows, WindowAttention rule) {
+        ContextPlan.Builder b = ContextPlan.builder(m, PositionEncoding.of(m)).windowAttention(rule);
+        b.place(prefix, 0, ContextPlan.Role.PREFIX);
+        int next = 0;
+        for (KvSegment w : windows) {
+            b.place(w, w.startPosition(), ContextPlan.Role.WINDOW);
+            next = Math.max(next, w.endPosition());
+        }
+        return b.nextPosition(next).build();
+    }
+
+    private static double segmentError(KvSegment gpu, KvSegment cpu) {
+        assertArrayEquals(cpu.positions(), gpu.positions());
+        double worst = 0;
+        for (int l = 0; l < cpu.layers(); l++) {
+            worst = Math.max(worst, relativeError(gpu.keys()[l], cpu.keys()[l]));
+            worst = Math.max(worst, relativeError(gpu.values()[l], cpu.values()[l]));
+        }
+        return worst;
+    }
+
+    /** ReRoPE and top-k run on the CPU over the mirrored cache: the results are the CPU's. */
+    @Test
+    void plansTheGpuCannotRunFallBackToTheCpu() {
+        Path file = TestModels.shared(Stories260K.FILE);
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA)) {
+            int[] prompt = new SplittableRandom(3).ints(30, 3, 512).toArray();
+            for (boolean rerope : new boolean[] {true, false}) {
+                ContextPlan cpuPlan = rerope
+                        ? ContextPlan.builder(cpu, new PositionEncoding(cpu.config().rope(), ReRope.clipped(8))).build()
+                        : ContextPlan.builder(cpu, PositionEncoding.of(cpu)).windowAttention(WindowAttention.topK(4, 1)).build();
+                ContextPlan gpuPlan = rerope
+                        ? ContextPlan.builder(gpu, new PositionEncoding(gpu.config().rope(), ReRope.clipped(8))).build()
+                        : ContextPlan.builder(gpu, PositionEncoding.of(gpu)).windowAttention(WindowAttention.topK(4, 1)).build();
+                try (ForwardPass onCpu = new Transformer(cpu); ForwardPass onGpu = ForwardPass.of(gpu)) {
+                    double err = worst(run(onGpu, gpu, prompt, 3, gpuPlan.attention(), 0), run(onCpu, cpu, prompt, 3, cpuPlan.attention(), 0));
+                    System.out.printf(Locale.ROOT, "%s on the CUDA backend (CPU attention): relative error %.3g%n", rerope ? "ReRoPE" : "top-k", err);
+                    assertTrue(err < 1e-4, "fallback differs by " + err);
+                }
+            }
+        }
+    }
+
+    /** A prompt longer than the batch runs in several device batches with the same result. */
+    @Test
+    void batchesSplitLikeOneBatch() {
+        try (Model m = Model.load(TestModels.shared(Stories260K.FILE), Backend.CUDA);
+             ForwardPass whole = new CudaTransformer(m); ForwardPass split = new CudaTransformer(m, 16)) {
+            int[] prompt = new SplittableRandom(9).ints(70, 3, 512).toArray();
+            double err = worst(run(split, m, prompt, 2, plain(m), 0), run(whole, m, prompt, 2, plain(m), 0));
+            System.out.printf(Locale.ROOT, "batches of 16 against one batch: relative error %.3g%n", err);
+            assertTrue(err < 1e-5, "split batches differ by " + err);
+        }
+    }
+}
