@@ -18,10 +18,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class Cublas {
     static final int CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_16BF = 14;
     private static final int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
-    private static final int CUBLAS_COMPUTE_32F = 68;
+    private static final int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
     private static final int CUBLAS_GEMM_DEFAULT = -1;
 
-    private static MethodHandle cublasCreate, cublasDestroy, cublasSetStream, cublasGemmEx;
+    private static MethodHandle cublasCreate, cublasDestroy, cublasSetStream, cublasGemmEx, cublasGemmStridedBatchedEx;
     /** 1.0f and 0.0f, the host-side alpha and beta of every product. */
     private static MemorySegment one, zero;
 
@@ -36,6 +36,9 @@ final class Cublas {
         cublasGemmEx = lib.status("cublasGemmEx", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT);
+        cublasGemmStridedBatchedEx = lib.status("cublasGemmStridedBatchedEx", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS,
+                JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT);
         one = Arena.global().allocateFrom(JAVA_FLOAT, 1f);
         zero = Arena.global().allocateFrom(JAVA_FLOAT, 0f);
     }
@@ -55,9 +58,33 @@ final class Cublas {
      * In cuBLAS's column-major terms: {@code Yᶜ (m × n) = Wᶜᵀ · Xᶜ} with W and X as stored.
      */
     void matMul(long w, long x, long y, int m, int n, int k, int type) {
+        matMul(w, x, y, m, n, k, type, false);
+    }
+
+    /** The same, adding the product to {@code y} when {@code accumulate} (the residual connection, without a pass of its own). */
+    void matMul(long w, long x, long y, int m, int n, int k, int type, boolean accumulate) {
+        MemorySegment beta = accumulate ? one : zero;  // a local: invokeExact would see a conditional as Object
         try {
             check((int) cublasGemmEx.invokeExact(handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, one,
-                    w, type, k, x, type, k, zero, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
+                    w, type, k, x, type, k, beta, y, CUDA_R_32F, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                    "cublasGemmEx");
+        } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /**
+     * {@code batch} float products {@code C_i = op(A_i)·B_i} in cuBLAS's column-major terms
+     * ({@code A_i = a + i·strideA} elements, likewise B and C), on the tensor cores in TF32 with
+     * float accumulation: the attention scores and value mixes of long batches. {@code transposeA}
+     * takes A transposed; {@code accumulate} adds to C.
+     */
+    void batchedTf32(boolean transposeA, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
+                     long c, int ldc, long strideC, int batch, boolean accumulate) {
+        MemorySegment beta = accumulate ? one : zero;
+        int opA = transposeA ? CUBLAS_OP_T : CUBLAS_OP_N;
+        try {
+            check((int) cublasGemmStridedBatchedEx.invokeExact(handle, opA, CUBLAS_OP_N, m, n, k,
+                    one, a, CUDA_R_32F, lda, strideA, b, CUDA_R_32F, ldb, strideB, beta, c, CUDA_R_32F, ldc,
+                    strideC, batch, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
         } catch (Throwable t) { throw wrap(t); }
     }
 

@@ -59,8 +59,8 @@ public final class CudaDevice {
     }
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
-            "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "add_in_place", "silu_mul", "rope", "attention_rows",
-            "attention_tiled"};
+            "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "rope", "attention_rows",
+            "attention_tiled", "softmax_scores"};
 
     /** The device, opened at first use; a {@link CudaException} saying why when there is none. */
     public static synchronized CudaDevice get() {
@@ -177,20 +177,38 @@ public final class CudaDevice {
         MemorySegment fn = functions.get(name);
         if (fn == null) throw new IllegalArgumentException("no kernel " + name);
         if (gridX == 0 || gridY == 0) return;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(ADDRESS, args.length);
-            for (int i = 0; i < args.length; i++) {
-                MemorySegment slot = switch (args[i]) {
-                    case Long l -> a.allocateFrom(JAVA_LONG, l);
-                    case Integer n -> a.allocateFrom(JAVA_INT, n);
-                    case Float f -> a.allocateFrom(JAVA_FLOAT, f);
-                    default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
-                };
-                params.setAtIndex(ADDRESS, i, slot);
+        if (args.length > MAX_ARGS) throw new IllegalArgumentException(name + ": more than " + MAX_ARGS + " arguments");
+        LaunchBuffer b = launchBuffer.get();
+        for (int i = 0; i < args.length; i++) {
+            long slot = 8L * i;
+            switch (args[i]) {
+                case Long l -> b.values.set(JAVA_LONG, slot, l);
+                case Integer n -> b.values.set(JAVA_INT, slot, n);
+                case Float f -> b.values.set(JAVA_FLOAT, slot, f);
+                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
             }
-            driver.launch(fn, gridX, gridY, block, 0, stream, params, name);
+        }
+        driver.launch(fn, gridX, gridY, block, 0, stream, b.pointers, name);
+    }
+
+    private static final int MAX_ARGS = 32;
+
+    /**
+     * A thread's kernel arguments: one 8-byte slot per argument and the array of pointers to the
+     * slots that cuLaunchKernel takes (it copies the values before it returns), reused from launch
+     * to launch so a launch allocates nothing.
+     */
+    private record LaunchBuffer(MemorySegment values, MemorySegment pointers) {
+        static LaunchBuffer allocate() {
+            Arena arena = Arena.ofAuto();
+            MemorySegment values = arena.allocate(8L * MAX_ARGS, 8);
+            MemorySegment pointers = arena.allocate(ADDRESS, MAX_ARGS);
+            for (int i = 0; i < MAX_ARGS; i++) pointers.setAtIndex(ADDRESS, i, values.asSlice(8L * i, 8));
+            return new LaunchBuffer(values, pointers);
         }
     }
+
+    private static final ThreadLocal<LaunchBuffer> launchBuffer = ThreadLocal.withInitial(LaunchBuffer::allocate);
 
     /** Blocks of {@code block} threads covering {@code n} items. */
     static int blocks(long n, int block) {

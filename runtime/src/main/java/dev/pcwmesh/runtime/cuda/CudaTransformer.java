@@ -27,7 +27,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * then per layer RMSNorm, the q/k/v products (cuBLAS), biases, q/k norms, RoPE with the CPU's
  * own cosine and sine tables, the batch's rows appended to the device copy of the live cache,
  * attention over the plan's placed segments and the live rows, the output product, the gated
- * feed-forward; then the final norm and the logits of the rows asked for.
+ * feed-forward (the output and down products add into the residual stream themselves); then the
+ * final norm and the logits of the rows asked for. Attention runs in our kernels for short
+ * batches (decode) and as cuBLAS matrix products for long ones (prefill).
  *
  * <p>The host {@link KvCache} stays the truth that the rest of the runtime reads; the device
  * holds a mirror of it. Rows the GPU computes are copied back only when someone needs them on
@@ -122,9 +124,11 @@ public final class CudaTransformer implements ForwardPass {
         s.upload(s.sin, MemorySegment.ofArray(sin));
         int neox = rope.layout() == RopeLayout.NEOX ? 1 : 0;
 
+        mark("embedding");
         device.launch("embed_rows", n, 1, 256, stream, w.embedding.pointer(), w.embedding.embedType(), s.tokens, dim, s.x);
         for (int l = 0; l < c.layers(); l++) {
             CudaWeights.Layer lw = w.layers[l];
+            mark("q, k, v");
             rmsNorm(s.x, lw.attnNorm(), s.xb, n, dim);
             Operand in = new Operand(s.xb, (long) n * dim);
             matMul(lw.wq(), in, s.q, n);
@@ -137,6 +141,7 @@ public final class CudaTransformer implements ForwardPass {
                 rmsNorm(s.q, lw.qNorm(), s.q, n * heads, headDim);
                 rmsNorm(s.k, lw.kNorm(), s.k, n * kvHeads, headDim);
             }
+            mark("rope and cache");
             long row = 4L * base * kvDim, bytes = 4L * n * kvDim;
             if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + row, s.k, bytes, stream);
             device.launch("rope", CudaDevice.blocks((long) n * heads * half, 256), 1, 256, stream,
@@ -145,21 +150,25 @@ public final class CudaTransformer implements ForwardPass {
                     s.k, s.cos, s.sin, kvHeads, headDim, rope.dims(), neox, n);
             device.driver.copyOnDevice(s.keys[l] + row, s.k, bytes, stream);
             device.driver.copyOnDevice(s.values[l] + row, s.v, bytes, stream);
+            mark("attention");
             attention(l, n, base, plan);
-            matMul(lw.wo(), new Operand(s.att, (long) n * qDim), s.xb, n);
-            device.launch("add_in_place", CudaDevice.blocks((long) n * dim, 256), 1, 256, stream, s.x, s.xb, (long) n * dim);
+            mark("output projection");
+            s.cublas.matMul(lw.wo().pointer(), new Operand(s.att, (long) n * qDim).as(lw.wo().type()), s.x, dim, n, qDim,
+                    lw.wo().type(), true);
 
+            mark("feed-forward");
             rmsNorm(s.x, lw.ffnNorm(), s.xb, n, dim);
             in = new Operand(s.xb, (long) n * dim);
             matMul(lw.gate(), in, s.hb, n);
             matMul(lw.up(), in, s.hb2, n);
             device.launch("silu_mul", CudaDevice.blocks((long) n * ffn, 256), 1, 256, stream, s.hb, s.hb2, (long) n * ffn);
-            matMul(lw.down(), new Operand(s.hb, (long) n * ffn), s.xb, n);
-            device.launch("add_in_place", CudaDevice.blocks((long) n * dim, 256), 1, 256, stream, s.x, s.xb, (long) n * dim);
+            s.cublas.matMul(lw.down().pointer(), new Operand(s.hb, (long) n * ffn).as(lw.down().type()), s.x, dim, n, ffn,
+                    lw.down().type(), true);
         }
         s.deviceLength += n;
         live.commit(n);
 
+        mark("logits");
         int from = Math.max(0, logitsFrom - start);
         int rows = n - from;
         if (rows > 0) {
@@ -178,6 +187,55 @@ public final class CudaTransformer implements ForwardPass {
             }
         } else {
             device.driver.synchronize(stream);
+        }
+        if (profile != null) profile.finish(device, stream);
+    }
+
+    // ---- profiling ---------------------------------------------------------------------------
+
+    private Profile profile;
+
+    /**
+     * Times the steps of every batch with CUDA events from now on (or stops, with false); the
+     * sums are in {@link #profileMillis()}. For finding where the time goes, as {@code GpuCheck}
+     * does; the events cost a little, so it is off by default.
+     */
+    public void profile(boolean on) {
+        profile = on ? new Profile() : null;
+    }
+
+    /** Milliseconds spent in each step since profiling began, in the order the steps run. */
+    public java.util.Map<String, Double> profileMillis() {
+        return profile == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(profile.totals);
+    }
+
+    private void mark(String step) {
+        if (profile != null) profile.mark(step, device, s.stream);
+    }
+
+    /** Events recorded between steps; each interval is charged to the step it follows. */
+    private static final class Profile {
+        final java.util.Map<String, Double> totals = new java.util.LinkedHashMap<>();
+        private final List<String> steps = new ArrayList<>();
+        private final List<MemorySegment> events = new ArrayList<>();
+
+        void mark(String step, CudaDevice device, MemorySegment stream) {
+            MemorySegment e = device.driver.createEvent();
+            device.driver.record(e, stream);
+            steps.add(step);
+            events.add(e);
+        }
+
+        void finish(CudaDevice device, MemorySegment stream) {
+            MemorySegment end = device.driver.createEvent();
+            device.driver.record(end, stream);
+            events.add(end);
+            for (int i = 0; i < steps.size(); i++) {
+                totals.merge(steps.get(i), (double) device.driver.elapsedMillis(events.get(i), events.get(i + 1)), Double::sum);
+            }
+            for (MemorySegment e : events) device.driver.destroyEvent(e);
+            steps.clear();
+            events.clear();
         }
     }
 
@@ -229,12 +287,64 @@ public final class CudaTransformer implements ForwardPass {
         float temperature = ape != null ? ape.temperature() : 1f;
         float lnScale = ape != null ? (float) Math.log(ape.scale()) : 0f;
         long ctxK = s.contextLength > 0 ? s.contextKeys[layer] : 0, ctxV = s.contextLength > 0 ? s.contextValues[layer] : 0;
+        if (n >= BATCHED_ATTENTION_FROM) {
+            batchedAttention(layer, n, base, scale, apeOn, temperature, lnScale);
+            return;
+        }
         Object[] args = {s.q, n, heads, c.kvHeads(), headDim, scale, ctxK, ctxV, s.windowFlags, s.contextLength,
                 s.keys[layer], s.values[layer], base, apeOn, temperature, lnScale, s.att};
         if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
             device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, args);
         } else {
             device.launch("attention_rows", n * heads, 1, 256, s.stream, args);
+        }
+    }
+
+    /** Batches of at least this many tokens take their attention through cuBLAS (scores as matrices, on the tensor cores). */
+    static final int BATCHED_ATTENTION_FROM = 64;
+    /** The most bytes of scores one pass of {@link #batchedAttention} holds; longer batches go in row chunks. */
+    private static final long SCORE_BYTES = 1L << 30;
+
+    /**
+     * Attention of a long batch as matrix products: per key/value head, the scores of its query
+     * heads against the context keys and the live keys (two TF32 batched products into one score
+     * matrix per head), a softmax kernel that scales, applies APE and the causal mask, then the
+     * value products (context, then live, accumulated). Rows are taken in chunks so the scores
+     * stay under {@link #SCORE_BYTES}.
+     */
+    private void batchedAttention(int layer, int n, int base, float scale, int apeOn, float temperature, float lnScale) {
+        int heads = c.heads(), kvHeads = c.kvHeads(), group = heads / kvHeads, hd = c.headDim();
+        int qDim = c.qDim(), kvDim = c.kvDim(), ctx = s.contextLength;
+        long ctxK = ctx > 0 ? s.contextKeys[layer] : 0, ctxV = ctx > 0 ? s.contextValues[layer] : 0;
+        long liveK = s.keys[layer], liveV = s.values[layer];
+        int maxKeys = ctx + base + n;
+        int chunk = (int) Math.max(1, Math.min(n, SCORE_BYTES / (4L * heads * maxKeys)));
+        long scores = s.ensureScores(4L * heads * chunk * maxKeys);
+        for (int first = 0; first < n; first += chunk) {
+            int rows = Math.min(chunk, n - first);
+            int keys = ctx + base + first + rows;    // what the chunk's last row sees
+            int live = base + first + rows;
+            long perHead = (long) rows * keys;
+            for (int g = 0; g < kvHeads; g++) {
+                long q = s.q + 4L * ((long) first * qDim + (long) g * group * hd);
+                long sc = scores + 4L * g * group * perHead;
+                if (ctx > 0) {
+                    s.cublas.batchedTf32(true, ctx, rows, hd, ctxK + 4L * g * hd, kvDim, 0, q, qDim, hd, sc, keys, perHead, group, false);
+                }
+                s.cublas.batchedTf32(true, live, rows, hd, liveK + 4L * g * hd, kvDim, 0, q, qDim, hd, sc + 4L * ctx, keys, perHead,
+                        group, false);
+            }
+            device.launch("softmax_scores", heads * rows, 1, 256, s.stream, scores, rows, keys, ctx, base, first, scale,
+                    s.windowFlags, apeOn, temperature, lnScale);
+            for (int g = 0; g < kvHeads; g++) {
+                long out = s.att + 4L * ((long) first * qDim + (long) g * group * hd);
+                long sc = scores + 4L * g * group * perHead;
+                if (ctx > 0) {
+                    s.cublas.batchedTf32(false, hd, rows, ctx, ctxV + 4L * g * hd, kvDim, 0, sc, keys, perHead, out, qDim, hd, group, false);
+                }
+                s.cublas.batchedTf32(false, hd, rows, live, liveV + 4L * g * hd, kvDim, 0, sc + 4L * ctx, keys, perHead, out, qDim, hd,
+                        group, ctx > 0);
+            }
         }
     }
 
@@ -310,6 +420,7 @@ public final class CudaTransformer implements ForwardPass {
         for (int i = 0; i < n; i++) flags[i] = (byte) (window[i] ? 1 : 0);
         s.windowFlags = s.alloc(n);
         s.upload(s.windowFlags, MemorySegment.ofArray(flags));
+        s.contextBytes = 8L * n * c.kvDim() * c.layers() + n;
     }
 
     @Override
@@ -326,12 +437,14 @@ public final class CudaTransformer implements ForwardPass {
         final MemorySegment stream;
         final Cublas cublas;
         private final List<Long> batchBuffers = new ArrayList<>();
-        private long batchBytes, cacheBytes, contextBytes, logitBytes;
+        private long batchBytes, cacheBytes, logitBytes;
+        long contextBytes;
 
         int batchCapacity;
         long tokens, cos, sin, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
+        long scores, scoreBytes;
 
         KvCache host;
         int cacheCapacity, deviceLength, hostValid;
@@ -348,17 +461,20 @@ public final class CudaTransformer implements ForwardPass {
             this.cublas = new Cublas(stream);
         }
 
-        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes; }
+        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes; }
 
         long alloc(long size) {
             return device.driver.malloc(size);
         }
 
+        /**
+         * Copies host memory to the device, in stream order. From pageable memory the driver has
+         * staged the bytes when the call returns, so the staging buffer may go at once.
+         */
         void upload(long dst, MemorySegment heap) {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment staging = a.allocate(heap.byteSize()).copyFrom(heap);
                 device.driver.copyToDevice(dst, staging, heap.byteSize(), stream);
-                device.driver.synchronize(stream);
             }
         }
 
@@ -390,6 +506,16 @@ public final class CudaTransformer implements ForwardPass {
             batchBuffers.add(p);
             batchBytes += size;
             return p;
+        }
+
+        /** The score matrices of batched attention, at least {@code bytes} long. */
+        long ensureScores(long bytes) {
+            if (bytes > scoreBytes) {
+                if (scores != 0) device.driver.free(scores);
+                scores = alloc(bytes);
+                scoreBytes = bytes;
+            }
+            return scores;
         }
 
         void ensureLogits(int rows, int vocab) {
@@ -461,6 +587,7 @@ public final class CudaTransformer implements ForwardPass {
             for (long p : batchBuffers) device.driver.free(p);
             batchBuffers.clear();
             if (logits != 0) device.driver.free(logits);
+            if (scores != 0) device.driver.free(scores);
             freeCache();
             freeContext();
             cublas.close();

@@ -179,12 +179,6 @@ extern "C" __global__ void add_bias(float* x, const float* b, int n, long total)
     if (i < total) x[i] += b[i % n];
 }
 
-// x += y
-extern "C" __global__ void add_in_place(float* x, const float* y, long n) {
-    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) x[i] += y[i];
-}
-
 // gate = silu(gate) * up
 extern "C" __global__ void silu_mul(float* gate, const float* up, long n) {
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
@@ -437,4 +431,60 @@ extern "C" __global__ void attention_tiled(const float* q, int n, int heads, int
         #pragma unroll
         for (int i = 0; i < MAX_TILED_DIM / 4; i++) if (i < per) o[sub + 4 * i] = acc[i] / l;
     }
+}
+
+// Softmax of attention scores computed by cuBLAS (the batched path for long batches): rows of
+// `keys` scores, one matrix of `rows` rows per query head (head h at s + h*rows*keys); row t
+// (token first + t of the batch) sees the c context keys and live keys 0 .. base + first + t.
+// Scores are scaled, APE applied to window keys, softmaxed in place; invisible keys get 0 so
+// the value product that follows ignores them. One block of 256 threads per (head, row).
+__device__ float block_reduce(float v, bool is_max, float* shared) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float other = __shfl_xor_sync(0xffffffff, v, o);
+        v = is_max ? fmaxf(v, other) : v + other;
+    }
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __syncthreads();
+    if (lane == 0) shared[warp] = v;
+    __syncthreads();
+    float r = is_max ? NEG_INF : 0.f;
+    for (int w = 0; w < blockDim.x / 32; w++) r = is_max ? fmaxf(r, shared[w]) : r + shared[w];
+    return r;
+}
+
+extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, int base, int first, float scale,
+                                          const u8* window, int ape, float ape_t, float ape_ln_s) {
+    int h = blockIdx.x / rows, t = blockIdx.x % rows;
+    float* row = s + ((long) h * rows + t) * keys;
+    int visible = c + base + first + t + 1;
+    __shared__ float shared[32];
+    float shift = 0.f;
+    if (ape) {
+        float m = NEG_INF;
+        for (int j = threadIdx.x; j < c; j += blockDim.x) if (window[j]) m = fmaxf(m, row[j] * scale / ape_t);
+        m = block_reduce(m, true, shared);
+        if (m != NEG_INF) {
+            float l = 0.f;
+            for (int j = threadIdx.x; j < c; j += blockDim.x) if (window[j]) l += expf(row[j] * scale / ape_t - m);
+            l = block_reduce(l, false, shared);
+            shift = ape_ln_s + (ape_t - 1.f) * (m + logf(l));
+        }
+    }
+    float m = NEG_INF;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) {
+        float x = row[j] * scale;
+        if (ape && j < c && window[j]) x = x / ape_t + shift;
+        row[j] = x;
+        m = fmaxf(m, x);
+    }
+    m = block_reduce(m, true, shared);
+    float l = 0.f;
+    for (int j = threadIdx.x; j < visible; j += blockDim.x) {
+        float e = expf(row[j] - m);
+        row[j] = e;
+        l += e;
+    }
+    l = block_reduce(l, false, shared);
+    float inv = 1.f / l;
+    for (int j = threadIdx.x; j < keys; j += blockDim.x) row[j] = j < visible ? row[j] * inv : 0.f;
 }

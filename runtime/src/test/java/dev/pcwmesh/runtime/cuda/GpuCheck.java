@@ -1,6 +1,8 @@
 package dev.pcwmesh.runtime.cuda;
 
+import dev.pcwmesh.runtime.context.ContextPlan;
 import dev.pcwmesh.runtime.gguf.GgmlType;
+import dev.pcwmesh.runtime.kv.KvCache;
 import dev.pcwmesh.runtime.generate.SpeedTest;
 import dev.pcwmesh.runtime.model.Backend;
 import dev.pcwmesh.runtime.model.Model;
@@ -57,6 +59,8 @@ public final class GpuCheck {
                     double flops = prefillFlops(m.config(), 4096);
                     double tflops = flops * pp / 4096 / 1e12;
                     long deviceBytes = CudaWeights.of(m).bytes;
+                    profile(out, m, 4096);
+                    profile(out, m, 1);
                     double gbs = deviceBytes * tg / 1e9;
                     summary.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f %% | %.1f | %.0f | %.1f %% |%n", shape.name(), type,
                             pp, tflops, 100 * tflops / denseTflops, tg, gbs, 100 * gbs / bandwidthGbs));
@@ -67,6 +71,30 @@ public final class GpuCheck {
         out.println(summary);
         out.printf(Locale.ROOT, "(dense F16 rate taken as %.0f TFLOP/s, bandwidth as %.0f GB/s; weight bytes are the device copies: Q8_0 is"
                 + " dequantised to F16 on the GPU)%n", denseTflops, bandwidthGbs);
+    }
+
+    /** Where the time of one prefill of {@code n} tokens goes (n = 1: 32 decode steps), by step, from CUDA events. */
+    static void profile(PrintWriter out, Model m, int n) {
+        ModelConfig c = m.config();
+        try (CudaTransformer pass = new CudaTransformer(m)) {
+            KvCache cache = new KvCache(c.layers(), c.kvDim(), Math.max(n, 33), false);
+            int[] tokens = new java.util.SplittableRandom(1).ints(n, 0, c.vocabSize()).toArray();
+            int steps = n == 1 ? 32 : 1;
+            pass.forward(tokens, java.util.stream.IntStream.range(0, n).toArray(), ContextPlan.empty(m, 0).attention(), cache, n - 1, (r, l) -> { });
+            cache.truncate(0);
+            pass.profile(true);
+            long start = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                int[] positions = java.util.stream.IntStream.range(i, i + n).toArray();
+                pass.forward(tokens, positions, ContextPlan.empty(m, 0).attention(), cache, n - 1, (r, l) -> { });
+            }
+            double wall = (System.nanoTime() - start) / 1e6;
+            double gpu = pass.profileMillis().values().stream().mapToDouble(Double::doubleValue).sum();
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "profile %s: wall %.2f ms, GPU events %.2f ms:",
+                    n == 1 ? "32 decode steps" : "prefill " + n, wall, gpu));
+            pass.profileMillis().forEach((step, ms) -> line.append(String.format(Locale.ROOT, " %s %.2f;", step, ms)));
+            out.println(line);
+        }
     }
 
     /**
