@@ -1,5 +1,6 @@
 package dev.pcwmesh.encoder;
 
+import dev.pcwmesh.runtime.model.Backend;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -12,6 +13,13 @@ public interface EncoderConfig {
 
     /** The GGUF model that encodes windows (weights memory-mapped); windows cut by another model's tokenizer are refused. */
     Path model();
+
+    /**
+     * Where the model runs: {@code cuda} (an NVIDIA GPU; start-up fails, saying why, without one),
+     * {@code cpu}, or {@code auto}, a GPU when one is usable, else the CPU.
+     */
+    @WithDefault("auto")
+    Backend backend();
 
     Serving encoder();
 

@@ -71,7 +71,7 @@ public class WindowEncoder {
         if (!Files.isRegularFile(config.model())) {
             throw new IllegalStateException("pcw.model: no such GGUF file: " + config.model().toAbsolutePath());
         }
-        this.model = Model.load(config.model());
+        this.model = Model.load(config.model(), config.backend());
         this.store = store;
         this.limits = config.limits();
         this.fileEncoding = PositionEncoding.of(model);
@@ -82,8 +82,9 @@ public class WindowEncoder {
         this.alreadyStored = Counter.builder("pcw.encoder.segments.already.stored")
                 .description("Windows and prefixes not encoded because the store held their segment (duplicate deliveries)").register(registry);
         this.encodeTime = Timer.builder("pcw.encoder.encode").description("Time to encode one window or prefix").register(registry);
-        LOG.infof("model %s loaded (fingerprint %s, context %d, positions %s); segments advertised at %s",
-                model.name(), model.fingerprint().substring(0, 16), model.config().contextLength(), fileEncoding.describe(), address);
+        LOG.infof("model %s loaded on %s (fingerprint %s, context %d, positions %s); segments advertised at %s",
+                model.name(), model.backend().label(), model.fingerprint().substring(0, 16), model.config().contextLength(),
+                fileEncoding.describe(), address);
     }
 
     /** localhost and the port HTTP and gRPC share (the test port under tests). */

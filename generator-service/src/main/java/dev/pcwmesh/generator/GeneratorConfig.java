@@ -1,5 +1,6 @@
 package dev.pcwmesh.generator;
 
+import dev.pcwmesh.runtime.model.Backend;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -13,6 +14,13 @@ public interface GeneratorConfig {
 
     /** The GGUF model that answers; it must be the model the chunker and encoders use (same fingerprint). */
     Path model();
+
+    /**
+     * Where the model runs: {@code cuda} (an NVIDIA GPU; start-up fails, saying why, without one),
+     * {@code cpu}, or {@code auto}, a GPU when one is usable, else the CPU.
+     */
+    @WithDefault("auto")
+    Backend backend();
 
     Limits limits();
 

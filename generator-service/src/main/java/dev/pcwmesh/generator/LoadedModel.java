@@ -26,12 +26,12 @@ public class LoadedModel {
     public LoadedModel(GeneratorConfig config) {
         Path path = config.model();
         if (!Files.isRegularFile(path)) throw new IllegalStateException("pcw.model: no such GGUF file: " + path.toAbsolutePath());
-        this.model = Model.load(path);
+        this.model = Model.load(path, config.backend());
         // Only the file's own template: a model without one is asked in its question format, not
         // in a chat format it was never trained on.
         this.chatTemplate = model.file().findString("tokenizer.chat_template").filter(t -> !t.isBlank())
                 .map(t -> ChatTemplate.fromGguf(model.file(), model.tokenizer()));
-        LOG.infof("model %s loaded (fingerprint %s, trained context %d)", path.getFileName(),
+        LOG.infof("model %s loaded on %s (fingerprint %s, trained context %d)", path.getFileName(), model.backend().label(),
                 model.fingerprint().substring(0, 16), model.config().contextLength());
     }
 

@@ -470,21 +470,27 @@ extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, i
             shift = ape_ln_s + (ape_t - 1.f) * (m + logf(l));
         }
     }
-    float m = NEG_INF;
+    // One pass for the maximum and the sum (each thread's running pair, merged across the
+    // block), one to write: the scores are read twice and written once.
+    float m = NEG_INF, l = 0.f;
     for (int j = threadIdx.x; j < visible; j += blockDim.x) {
         float x = row[j] * scale;
         if (ape && j < c && window[j]) x = x / ape_t + shift;
-        row[j] = x;
-        m = fmaxf(m, x);
+        float mn, fa, fb;
+        merge(m, x, &mn, &fa, &fb);
+        l = l * fa + fb;
+        m = mn;
     }
-    m = block_reduce(m, true, shared);
-    float l = 0.f;
-    for (int j = threadIdx.x; j < visible; j += blockDim.x) {
-        float e = expf(row[j] - m);
-        row[j] = e;
-        l += e;
-    }
-    l = block_reduce(l, false, shared);
+    float block_max = block_reduce(m, true, shared);
+    l = block_reduce(m == NEG_INF ? 0.f : l * expf(m - block_max), false, shared);
     float inv = 1.f / l;
-    for (int j = threadIdx.x; j < keys; j += blockDim.x) row[j] = j < visible ? row[j] * inv : 0.f;
+    for (int j = threadIdx.x; j < keys; j += blockDim.x) {
+        float p = 0.f;
+        if (j < visible) {
+            float x = row[j] * scale;
+            if (ape && j < c && window[j]) x = x / ape_t + shift;
+            p = expf(x - block_max) * inv;
+        }
+        row[j] = p;
+    }
 }
