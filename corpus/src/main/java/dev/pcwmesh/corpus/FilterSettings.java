@@ -22,7 +22,7 @@ public record FilterSettings(int minWords, double maxGarbageRatio, double minLet
                              double maxBoilerplateRatio, double maxNumericLineRatio, int minMedianLineChars, int maxRunChars) {
 
     public static FilterSettings defaults() {
-        return new FilterSettings(20, 0.002, 0.70, 0.80, 0.20, 0.20, 0.15, 0.30, 0.40, 12, 200);
+        return new FilterSettings(20, 0.002, 0.75, 0.80, 0.20, 0.20, 0.15, 0.30, 0.40, 12, 200);
     }
 
     public FilterSettings withMinWords(int v) {

@@ -149,10 +149,10 @@ public final class MessyTextFilter {
 
     /** A line of at least two fields, at least 60 % of them numbers. */
     static boolean isNumeric(String line) {
-        String[] fields = FIELD_SPLIT.split(line.strip());
+        String[] fields = Arrays.stream(FIELD_SPLIT.split(line.strip())).filter(f -> !f.isEmpty()).toArray(String[]::new);
         if (fields.length < 2) return false;
         int numbers = 0;
-        for (String f : fields) if (!f.isEmpty() && NUMBER.matcher(f).matches()) numbers++;
+        for (String f : fields) if (NUMBER.matcher(f).matches()) numbers++;
         return numbers >= 0.6 * fields.length;
     }
 

@@ -62,6 +62,11 @@ public final class PackedOutput implements Packer.Sink, AutoCloseable {
                 jsonl.writeNumberField("length", p.length());
                 jsonl.writeBooleanField("first", p.first());
                 jsonl.writeBooleanField("last", p.last());
+                if (p.first()) {
+                    jsonl.writeArrayFieldStart("documents");
+                    for (String d : p.documents()) jsonl.writeString(d);
+                    jsonl.writeEndArray();
+                }
                 jsonl.writeEndObject();
             }
             jsonl.writeEndArray();

@@ -13,8 +13,8 @@ import java.util.List;
  */
 public final class Packer {
 
-    /** A run of one unit's packed tokens inside a sequence. */
-    public record Piece(String unit, String domain, int unitOffset, int start, int length, boolean first, boolean last) {}
+    /** A run of one unit's packed tokens inside a sequence; the first piece of a unit names its documents. */
+    public record Piece(String unit, String domain, int unitOffset, int start, int length, boolean first, boolean last, List<String> documents) {}
 
     /** A full sequence: tokens, their segment ids (−1 for padding), pieces, pad count. */
     public record Sequence(long index, int[] tokens, int[] segments, List<Piece> pieces, int padding) {}
@@ -72,7 +72,8 @@ public final class Packer {
             int n = Math.min(length - filled, p.length - offset);
             System.arraycopy(p, offset, tokens, filled, n);
             Arrays.fill(segments, filled, filled + n, pieces.size());
-            pieces.add(new Piece(unit.id(), unit.domain(), offset, filled, n, offset == 0, offset + n == p.length));
+            pieces.add(new Piece(unit.id(), unit.domain(), offset, filled, n, offset == 0, offset + n == p.length,
+                    offset == 0 ? unit.documents() : List.of()));
             filled += n;
             offset += n;
             if (filled == length) emit(0);
