@@ -35,7 +35,7 @@ public record CorpusSettings(int sequenceLength, FilterSettings filter, Double m
     public static final double SHORT_KEEP = 0.1;
 
     public static CorpusSettings defaults(int sequenceLength) {
-        return new CorpusSettings(sequenceLength, FilterSettings.defaults(), null, 256, true, 0.8, 2_000_000,
+        return new CorpusSettings(sequenceLength, FilterSettings.defaults(), null, 256, true, 0.8, 250_000,
                 LONG_MIN_TOKENS, SHORT_KEEP, 0, null, null, 1, false, 16_000_000, List.of(), JsonlSource.Fields.defaults());
     }
 
