@@ -8,6 +8,7 @@ import dev.pcwmesh.proto.v1.Window;
 import dev.pcwmesh.runtime.context.Chunker;
 import dev.pcwmesh.runtime.kv.SegmentIds;
 import dev.pcwmesh.service.Rejected;
+import dev.pcwmesh.service.TextExtractor;
 import io.grpc.Status;
 import io.grpc.Context;
 import io.grpc.Deadline;

@@ -33,6 +33,7 @@ import java.io.PrintWriter;
                 IngestCommand.class,
                 AskCommand.class,
                 EvalCommand.class,
+                CorpusCommand.class,
                 BenchCommand.class,
                 MakeRandomModelCommand.class,
                 CommandLine.HelpCommand.class,

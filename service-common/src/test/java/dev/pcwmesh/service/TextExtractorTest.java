@@ -1,6 +1,5 @@
-package dev.pcwmesh.chunker;
+package dev.pcwmesh.service;
 
-import dev.pcwmesh.service.Rejected;
 import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 

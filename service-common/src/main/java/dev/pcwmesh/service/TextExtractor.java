@@ -1,6 +1,5 @@
-package dev.pcwmesh.chunker;
+package dev.pcwmesh.service;
 
-import dev.pcwmesh.service.Rejected;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
