@@ -573,7 +573,7 @@ class HelmChartTest {
         assertFalse(all.contains("not implemented") || all.contains("issue 9") || all.contains("authenticating gateway"), all);
         assertTrue(all.contains("TLS:      on (mutual TLS, QUARKUS_PROFILE=prod,tls,mtls"), all);
         assertTrue(all.contains("API keys: on") && all.contains("at most 2 asks per key"), all);
-        assertTrue(all.contains("GPU: encoders request nvidia.com/gpu") && all.contains("issue 7"), all);
+        assertTrue(all.contains("GPU: encoders request nvidia.com/gpu") && all.contains("pcw.backend=cuda"), all);
         assertTrue(all.contains("Kafka: " + FULLNAME + "-kafka-bootstrap." + NAMESPACE + ".svc:9092 (Strimzi cluster"), all);
     }
 

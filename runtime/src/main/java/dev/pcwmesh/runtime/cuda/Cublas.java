@@ -21,7 +21,7 @@ final class Cublas {
     private static final int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
     private static final int CUBLAS_GEMM_DEFAULT = -1;
 
-    private static MethodHandle cublasCreate, cublasDestroy, cublasSetStream, cublasGemmEx, cublasGemmStridedBatchedEx;
+    private static MethodHandle cublasCreate, cublasDestroy, cublasSetStream, cublasSetWorkspace, cublasGemmEx, cublasGemmStridedBatchedEx;
     /** 1.0f and 0.0f, the host-side alpha and beta of every product. */
     private static MemorySegment one, zero;
 
@@ -33,6 +33,7 @@ final class Cublas {
         cublasCreate = lib.status("cublasCreate_v2", ADDRESS);
         cublasDestroy = lib.status("cublasDestroy_v2", ADDRESS);
         cublasSetStream = lib.status("cublasSetStream_v2", ADDRESS, ADDRESS);
+        cublasSetWorkspace = lib.status("cublasSetWorkspace_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
         cublasGemmEx = lib.status("cublasGemmEx", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT);
@@ -43,13 +44,19 @@ final class Cublas {
         zero = Arena.global().allocateFrom(JAVA_FLOAT, 0f);
     }
 
-    Cublas(MemorySegment stream) {
+    /**
+     * A handle on {@code stream} with its own workspace of {@code workspaceBytes} at device address
+     * {@code workspace}, so that cuBLAS never allocates during a product (which a CUDA graph
+     * capture would refuse).
+     */
+    Cublas(MemorySegment stream, long workspace, long workspaceBytes) {
         bind();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment h = a.allocate(ADDRESS);
             check((int) cublasCreate.invokeExact(h), "cublasCreate");
             handle = h.get(ADDRESS, 0);
             check((int) cublasSetStream.invokeExact(handle, stream), "cublasSetStream");
+            check((int) cublasSetWorkspace.invokeExact(handle, workspace, workspaceBytes), "cublasSetWorkspace");
         } catch (Throwable t) { throw wrap(t); }
     }
 

@@ -59,8 +59,8 @@ public final class CudaDevice {
     }
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
-            "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "rope", "attention_rows",
-            "attention_tiled", "softmax_scores"};
+            "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "store_rows", "rope", "attention_rows",
+            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128"};
 
     /** The device, opened at first use; a {@link CudaException} saying why when there is none. */
     public static synchronized CudaDevice get() {
@@ -104,6 +104,8 @@ public final class CudaDevice {
 
     public String name() { return name; }
     public String computeCapability() { return major + "." + minor; }
+    /** Whether the tensor-core kernels (mma.sync m16n8k16, compute capability 8.0 and later) run here. */
+    boolean hasTensorCoreKernels() { return major >= 8; }
     public int multiprocessors() { return multiprocessors; }
     public long memoryBytes() { return memory; }
     /** What the kernels were compiled to: {@code sm_XY} (cubin) or {@code compute_XY} (PTX for the driver). */

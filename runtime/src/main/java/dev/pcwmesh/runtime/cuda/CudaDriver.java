@@ -27,7 +27,8 @@ final class CudaDriver {
             cuMemAlloc, cuMemFree, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync, cuMemsetD32Async,
             cuStreamCreate, cuStreamSynchronize, cuStreamDestroy, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventElapsedTime, cuEventDestroy, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
-            cuGetErrorName;
+            cuGetErrorName, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate, cuGraphLaunch, cuGraphExecDestroy,
+            cuGraphDestroy, cuMemAllocHost, cuMemFreeHost;
 
     CudaDriver() {
         NativeCalls lib = new NativeCalls("libcuda", CudaLibraries.open("the CUDA driver", "libcuda"));
@@ -60,6 +61,14 @@ final class CudaDriver {
         cuLaunchKernel = lib.status("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         cuGetErrorName = lib.status("cuGetErrorName", JAVA_INT, ADDRESS);
+        cuStreamBeginCapture = lib.status(List.of("cuStreamBeginCapture_v2", "cuStreamBeginCapture"), ADDRESS, JAVA_INT);
+        cuStreamEndCapture = lib.status("cuStreamEndCapture", ADDRESS, ADDRESS);
+        cuGraphInstantiate = lib.status("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+        cuGraphLaunch = lib.status("cuGraphLaunch", ADDRESS, ADDRESS);
+        cuGraphExecDestroy = lib.status("cuGraphExecDestroy", ADDRESS);
+        cuGraphDestroy = lib.status("cuGraphDestroy", ADDRESS);
+        cuMemAllocHost = lib.status("cuMemAllocHost_v2", ADDRESS, JAVA_LONG);
+        cuMemFreeHost = lib.status("cuMemFreeHost", ADDRESS);
     }
 
     void check(int result, String call) {
@@ -161,6 +170,19 @@ final class CudaDriver {
         } catch (Throwable t) { throw wrap("cuMemAlloc", t); }
     }
 
+    /** Page-locked host memory: copies to and from it run at full speed and truly asynchronously. */
+    MemorySegment hostAlloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ADDRESS);
+            check((int) cuMemAllocHost.invokeExact(v, Math.max(bytes, 1L)), "cuMemAllocHost(" + bytes + " bytes)");
+            return v.get(ADDRESS, 0).reinterpret(bytes);
+        } catch (Throwable t) { throw wrap("cuMemAllocHost", t); }
+    }
+
+    void hostFree(MemorySegment pointer) {
+        try { check((int) cuMemFreeHost.invokeExact(pointer), "cuMemFreeHost"); } catch (Throwable t) { throw wrap("cuMemFreeHost", t); }
+    }
+
     void free(long pointer) {
         try { check((int) cuMemFree.invokeExact(pointer), "cuMemFree"); } catch (Throwable t) { throw wrap("cuMemFree", t); }
     }
@@ -225,6 +247,35 @@ final class CudaDriver {
 
     void destroyEvent(MemorySegment event) {
         try { check((int) cuEventDestroy.invokeExact(event), "cuEventDestroy"); } catch (Throwable t) { throw wrap("cuEventDestroy", t); }
+    }
+
+    /** Starts recording the work queued on {@code stream} into a graph instead of running it (this thread's calls only). */
+    void beginCapture(MemorySegment stream) {
+        try { check((int) cuStreamBeginCapture.invokeExact(stream, 1 /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */), "cuStreamBeginCapture"); }
+        catch (Throwable t) { throw wrap("cuStreamBeginCapture", t); }
+    }
+
+    /** Ends the capture and instantiates the graph; returns the executable graph (the graph itself is freed). */
+    MemorySegment endCapture(MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment graph = a.allocate(ADDRESS), exec = a.allocate(ADDRESS);
+            check((int) cuStreamEndCapture.invokeExact(stream, graph), "cuStreamEndCapture");
+            MemorySegment g = graph.get(ADDRESS, 0);
+            try {
+                check((int) cuGraphInstantiate.invokeExact(exec, g, 0L), "cuGraphInstantiate");
+            } finally {
+                int ignored = (int) cuGraphDestroy.invokeExact(g);
+            }
+            return exec.get(ADDRESS, 0);
+        } catch (Throwable t) { throw wrap("cuStreamEndCapture", t); }
+    }
+
+    void launchGraph(MemorySegment exec, MemorySegment stream) {
+        try { check((int) cuGraphLaunch.invokeExact(exec, stream), "cuGraphLaunch"); } catch (Throwable t) { throw wrap("cuGraphLaunch", t); }
+    }
+
+    void destroyGraph(MemorySegment exec) {
+        try { check((int) cuGraphExecDestroy.invokeExact(exec), "cuGraphExecDestroy"); } catch (Throwable t) { throw wrap("cuGraphExecDestroy", t); }
     }
 
     /** Loads a cubin or NUL-terminated PTX image. */

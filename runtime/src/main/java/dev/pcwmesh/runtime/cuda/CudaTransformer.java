@@ -28,8 +28,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * own cosine and sine tables, the batch's rows appended to the device copy of the live cache,
  * attention over the plan's placed segments and the live rows, the output product, the gated
  * feed-forward (the output and down products add into the residual stream themselves); then the
- * final norm and the logits of the rows asked for. Attention runs in our kernels for short
- * batches (decode) and as cuBLAS matrix products for long ones (prefill).
+ * final norm and the logits of the rows asked for. Attention runs in our kernels: for short
+ * batches (decode) in float, for long ones (prefill) as flash attention on the tensor cores, or
+ * as cuBLAS matrix products where that kernel does not apply (APE, other head sizes).
  *
  * <p>The host {@link KvCache} stays the truth that the rest of the runtime reads; the device
  * holds a mirror of it. Rows the GPU computes are copied back only when someone needs them on
@@ -104,11 +105,7 @@ public final class CudaTransformer implements ForwardPass {
     private void batch(int[] tokens, int[] positions, int start, int n, ContextPlan plan, Rope rope, KvCache live,
                        int logitsFrom, LogitsSink sink) {
         s.ensureBatch(n, c);
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
-        int heads = c.heads(), kvHeads = c.kvHeads();
         int base = live.length();
-        MemorySegment stream = s.stream;
-
         int[] ids = new int[n];
         int half = rope.dims() / 2;
         float[] cos = new float[n * half], sin = new float[n * half];
@@ -119,10 +116,97 @@ public final class CudaTransformer implements ForwardPass {
             live.setPosition(base + t, positions[start + t]);
             rope.cosSin(positions[start + t], cos, sin, t * half);
         }
-        s.upload(s.tokens, MemorySegment.ofArray(ids));
-        s.upload(s.cos, MemorySegment.ofArray(cos));
-        s.upload(s.sin, MemorySegment.ofArray(sin));
+        // Token ids, the cache row, cosines and sines: one copy from page-locked memory, laid out
+        // for this batch's n (a decode step's layout, and so its graph's pointers, never change).
+        s.layOutStep(n, half);
+        MemorySegment staging = s.stepHost;
+        MemorySegment.copy(ids, 0, staging, JAVA_INT, s.tokens - s.step, n);
+        staging.set(JAVA_INT, s.base - s.step, base);
+        MemorySegment.copy(cos, 0, staging, JAVA_FLOAT, s.cos - s.step, cos.length);
+        MemorySegment.copy(sin, 0, staging, JAVA_FLOAT, s.sin - s.step, sin.length);
+        device.driver.copyToDevice(s.step, staging, s.stepBytes(n, half), s.stream);
+        int from = Math.max(0, logitsFrom - start);
+        int rows = n - from;
+        if (rows > 0) s.ensureLogits(rows, c.vocabSize());
+
+        if (graphs && n == 1 && s.raw == null && profile == null) {
+            decodeStep(base, rows, plan, rope);
+        } else {
+            layers(n, base, from, rows, plan, rope);
+        }
+        s.deviceLength += n;
+        live.commit(n);
+
+        if (rows > 0) {
+            int vocab = c.vocabSize();
+            try (Arena a = Arena.ofConfined()) {
+                long bytes = 4L * rows * vocab;
+                MemorySegment host = s.logitsHost != null && bytes <= s.logitsHost.byteSize() ? s.logitsHost : a.allocate(bytes);
+                device.driver.copyToHost(host, s.logits, bytes, s.stream);
+                device.driver.synchronize(s.stream);
+                for (int r = 0; r < rows; r++) {
+                    MemorySegment.copy(host, JAVA_FLOAT, 4L * r * vocab, logits, 0, vocab);
+                    sink.accept(start + from + r, logits);
+                }
+            }
+        } else {
+            device.driver.synchronize(s.stream);
+        }
+        if (profile != null) profile.finish(device, s.stream);
+    }
+
+    /** Whether single-token steps run as a captured CUDA graph. */
+    private boolean graphs = true;
+
+    /**
+     * Runs decode steps (one token, no raw keys kept) as one CUDA graph, captured at the first
+     * step and replayed while nothing it refers to changes: one launch per token instead of
+     * twenty per layer, whose host time otherwise leaves the GPU waiting. On by default; off
+     * compares the two (the results are the same).
+     */
+    public void useGraphs(boolean on) {
+        graphs = on;
+        if (!on) s.dropGraph();
+    }
+
+    /**
+     * What a captured step depends on besides the buffers' contents: every device pointer in it
+     * (any allocation bumps {@code generation}), the context length and the APE settings.
+     */
+    private record StepKey(long generation, int rows, int context, WindowAttention.Ape ape) {}
+
+    private void decodeStep(int base, int rows, ContextPlan plan, Rope rope) {
+        StepKey key = new StepKey(s.generation, rows, s.contextLength, plan.windowAttention().ape());
+        if (!key.equals(s.graphKey)) {
+            s.dropGraph();
+            device.driver.beginCapture(s.stream);
+            try {
+                layers(1, base, 0, rows, plan, rope);
+            } catch (RuntimeException e) {
+                try {
+                    device.driver.destroyGraph(device.driver.endCapture(s.stream));
+                } catch (RuntimeException ignored) {
+                    // the capture's own error is the one to report
+                }
+                throw e;
+            }
+            s.graph = device.driver.endCapture(s.stream);
+            s.graphKey = key;
+        }
+        device.driver.launchGraph(s.graph, s.stream);
+    }
+
+    /**
+     * The device work of a batch, queued on the stream and never waiting for it (so that a decode
+     * step can be captured as a graph): embedding, the layers, then, for {@code rows} rows from
+     * {@code from}, the final norm and the logits into {@code s.logits}.
+     */
+    private void layers(int n, int base, int from, int rows, ContextPlan plan, Rope rope) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
+        int heads = c.heads(), kvHeads = c.kvHeads();
+        int half = rope.dims() / 2;
         int neox = rope.layout() == RopeLayout.NEOX ? 1 : 0;
+        MemorySegment stream = s.stream;
 
         mark("embedding");
         device.launch("embed_rows", n, 1, 256, stream, w.embedding.pointer(), w.embedding.embedType(), s.tokens, dim, s.x);
@@ -142,14 +226,13 @@ public final class CudaTransformer implements ForwardPass {
                 rmsNorm(s.k, lw.kNorm(), s.k, n * kvHeads, headDim);
             }
             mark("rope and cache");
-            long row = 4L * base * kvDim, bytes = 4L * n * kvDim;
-            if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + row, s.k, bytes, stream);
+            if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + 4L * base * kvDim, s.k, 4L * n * kvDim, stream);
             device.launch("rope", CudaDevice.blocks((long) n * heads * half, 256), 1, 256, stream,
                     s.q, s.cos, s.sin, heads, headDim, rope.dims(), neox, n);
             device.launch("rope", CudaDevice.blocks((long) n * kvHeads * half, 256), 1, 256, stream,
                     s.k, s.cos, s.sin, kvHeads, headDim, rope.dims(), neox, n);
-            device.driver.copyOnDevice(s.keys[l] + row, s.k, bytes, stream);
-            device.driver.copyOnDevice(s.values[l] + row, s.v, bytes, stream);
+            device.launch("store_rows", CudaDevice.blocks((long) n * kvDim, 256), 2, 256, stream,
+                    s.k, s.v, s.keys[l], s.values[l], s.base, kvDim, (long) n * kvDim);
             mark("attention");
             attention(l, n, base, plan);
             mark("output projection");
@@ -165,30 +248,11 @@ public final class CudaTransformer implements ForwardPass {
             s.cublas.matMul(lw.down().pointer(), new Operand(s.hb, (long) n * ffn).as(lw.down().type()), s.x, dim, n, ffn,
                     lw.down().type(), true);
         }
-        s.deviceLength += n;
-        live.commit(n);
-
         mark("logits");
-        int from = Math.max(0, logitsFrom - start);
-        int rows = n - from;
         if (rows > 0) {
-            s.ensureLogits(rows, c.vocabSize());
             rmsNorm(s.x + 4L * from * dim, w.outputNorm, s.xb, rows, dim);
             matMul(w.output, new Operand(s.xb, (long) rows * dim), s.logits, rows);
-            int vocab = c.vocabSize();
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment host = a.allocate(4L * rows * vocab);
-                device.driver.copyToHost(host, s.logits, host.byteSize(), stream);
-                device.driver.synchronize(stream);
-                for (int r = 0; r < rows; r++) {
-                    MemorySegment.copy(host, JAVA_FLOAT, 4L * r * vocab, logits, 0, vocab);
-                    sink.accept(start + from + r, logits);
-                }
-            }
-        } else {
-            device.driver.synchronize(stream);
         }
-        if (profile != null) profile.finish(device, stream);
     }
 
     // ---- profiling ---------------------------------------------------------------------------
@@ -288,19 +352,40 @@ public final class CudaTransformer implements ForwardPass {
         float lnScale = ape != null ? (float) Math.log(ape.scale()) : 0f;
         long ctxK = s.contextLength > 0 ? s.contextKeys[layer] : 0, ctxV = s.contextLength > 0 ? s.contextValues[layer] : 0;
         if (n >= BATCHED_ATTENTION_FROM) {
-            batchedAttention(layer, n, base, scale, apeOn, temperature, lnScale);
+            if (flash && ape == null && (headDim == 64 || headDim == 128) && device.hasTensorCoreKernels()) {
+                device.launch("flash_attention_" + headDim, CudaDevice.blocks(n, 64), heads, 128, s.stream, s.q, n, heads,
+                        c.kvHeads(), scale, ctxK, ctxV, s.contextLength, s.keys[layer], s.values[layer], base, s.att);
+            } else {
+                batchedAttention(layer, n, base, scale, apeOn, temperature, lnScale);
+            }
             return;
         }
-        Object[] args = {s.q, n, heads, c.kvHeads(), headDim, scale, ctxK, ctxV, s.windowFlags, s.contextLength,
-                s.keys[layer], s.values[layer], base, apeOn, temperature, lnScale, s.att};
         if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
-            device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, args);
+            device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, s.q, n, heads, c.kvHeads(), headDim,
+                    scale, ctxK, ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], base, apeOn, temperature,
+                    lnScale, s.att);
         } else {
-            device.launch("attention_rows", n * heads, 1, 256, s.stream, args);
+            device.launch("attention_rows", n * heads, 1, 256, s.stream, s.q, n, heads, c.kvHeads(), headDim, scale, ctxK, ctxV,
+                    s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, lnScale, s.att);
         }
     }
 
-    /** Batches of at least this many tokens take their attention through cuBLAS (scores as matrices, on the tensor cores). */
+    /** Whether long batches use the flash-attention kernel where it applies. */
+    private boolean flash = false;
+
+    /**
+     * Long batches (prefill) take attention through the flash-attention kernel (F16 on the tensor
+     * cores, no score matrix in memory) when the plan has no APE and heads are 64 or 128 wide on a
+     * GPU of compute capability 8.0 or later; otherwise, or when this is off, through cuBLAS.
+     * Off by default: on an H200 the kernel is right (5e-4 from the CPU) but slower than cuBLAS
+     * (35 against 25 ms of attention for 4,096 tokens of the Qwen2.5-0.5B shape; its tiles are
+     * converted from the float cache one value per thread, see runtime/src/test/gpu/RESULTS.md).
+     */
+    public void useFlashAttention(boolean on) {
+        flash = on;
+    }
+
+    /** Batches of at least this many tokens take their attention as a whole on the tensor cores (flash kernel or cuBLAS). */
     static final int BATCHED_ATTENTION_FROM = 64;
     /** The most bytes of scores one pass of {@link #batchedAttention} holds; longer batches go in row chunks. */
     private static final long SCORE_BYTES = 1L << 30;
@@ -442,8 +527,17 @@ public final class CudaTransformer implements ForwardPass {
         private long batchBytes, cacheBytes, logitBytes;
         long contextBytes;
 
+        /** Bumped by every allocation: a captured step is valid only while it is unchanged. */
+        long generation;
+        MemorySegment graph;
+        Object graphKey;
+        final long workspace;
+        static final long WORKSPACE_BYTES = 32L << 20;
+
         int batchCapacity;
-        long tokens, cos, sin, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
+        long step;
+        MemorySegment stepHost, logitsHost;
+        long tokens, cos, sin, base, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
         long scores, scoreBytes;
@@ -460,13 +554,21 @@ public final class CudaTransformer implements ForwardPass {
         State(CudaDevice device) {
             this.device = device;
             this.stream = device.driver.createStream();
-            this.cublas = new Cublas(stream);
+            this.workspace = device.driver.malloc(WORKSPACE_BYTES);
+            this.cublas = new Cublas(stream, workspace, WORKSPACE_BYTES);
         }
 
         long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes; }
 
         long alloc(long size) {
+            generation++;
             return device.driver.malloc(size);
+        }
+
+        void dropGraph() {
+            if (graph != null) device.driver.destroyGraph(graph);
+            graph = null;
+            graphKey = null;
         }
 
         /**
@@ -488,9 +590,10 @@ public final class CudaTransformer implements ForwardPass {
             batchCapacity = n;
             int half = c.rope().dims() / 2;
             long widest = (long) n * Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim());
-            tokens = batch(4L * n);
-            cos = batch(4L * n * half);
-            sin = batch(4L * n * half);
+            // The step's inputs, one device block (and its page-locked twin) laid out as stepBytes says.
+            if (stepHost != null) device.driver.hostFree(stepHost);
+            step = batch(stepBytes(n, half));
+            stepHost = device.driver.hostAlloc(stepBytes(n, half));
             x = batch(4L * n * c.dim());
             xb = batch(4L * n * c.dim());
             q = batch(4L * n * c.qDim());
@@ -520,12 +623,32 @@ public final class CudaTransformer implements ForwardPass {
             return scores;
         }
 
+        /** Token ids, the cache row, then cosines and sines of n tokens (4 bytes each). */
+        long stepBytes(int n, int half) {
+            return 4L * n + 4 + 8L * n * half;
+        }
+
+        /** Points tokens, base, cos and sin into the step block as {@link #stepBytes} lays them out for n tokens. */
+        void layOutStep(int n, int half) {
+            tokens = step;
+            base = tokens + 4L * n;
+            cos = base + 4;
+            sin = cos + 4L * n * half;
+        }
+
+        /** Logits up to this size come back through page-locked memory (a decode step's always do). */
+        static final long PINNED_LOGITS_BYTES = 64L << 20;
+
         void ensureLogits(int rows, int vocab) {
             if (rows <= logitRows) return;
             if (logits != 0) device.driver.free(logits);
             logits = alloc(4L * rows * vocab);
             logitRows = rows;
             logitBytes = 4L * rows * vocab;
+            if (logitBytes <= PINNED_LOGITS_BYTES) {
+                if (logitsHost != null) device.driver.hostFree(logitsHost);
+                logitsHost = device.driver.hostAlloc(logitBytes);
+            }
         }
 
         void resetCache(KvCache live, ModelConfig c) {
@@ -586,13 +709,17 @@ public final class CudaTransformer implements ForwardPass {
         public void run() {
             device.makeCurrent();
             device.driver.synchronize(stream);
+            dropGraph();
             for (long p : batchBuffers) device.driver.free(p);
             batchBuffers.clear();
             if (logits != 0) device.driver.free(logits);
+            if (logitsHost != null) device.driver.hostFree(logitsHost);
+            if (stepHost != null) device.driver.hostFree(stepHost);
             if (scores != 0) device.driver.free(scores);
             freeCache();
             freeContext();
             cublas.close();
+            device.driver.free(workspace);
             device.driver.destroyStream(stream);
         }
     }

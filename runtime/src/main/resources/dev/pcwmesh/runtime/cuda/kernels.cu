@@ -179,6 +179,17 @@ extern "C" __global__ void add_bias(float* x, const float* b, int n, long total)
     if (i < total) x[i] += b[i % n];
 }
 
+// The batch's keys (blockIdx.y 0) and values (1), count = n * kv_dim floats each, into the cache
+// from row *base_ptr.
+extern "C" __global__ void store_rows(const float* k, const float* v, float* cache_k, float* cache_v, const int* base_ptr,
+                                      int kv_dim, long count) {
+    long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    long at = (long) *base_ptr * kv_dim + i;
+    if (blockIdx.y == 0) cache_k[at] = k[i];
+    else cache_v[at] = v[i];
+}
+
 // gate = silu(gate) * up
 extern "C" __global__ void silu_mul(float* gate, const float* up, long n) {
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
@@ -245,11 +256,14 @@ __device__ __forceinline__ void merge(float m_a, float m_b, float* m, float* fa,
 }
 
 // One block of ROW_WARPS warps per (token, query head); lanes own dims lane + 32i; each warp
-// walks every ROW_WARPS-th key with its own softmax state, then the warps are merged.
+// walks every ROW_WARPS-th key with its own softmax state, then the warps are merged. The live
+// rows before the batch are read from device memory (*base_ptr), so a captured decode step
+// (a CUDA graph) stays valid as the cache grows.
 extern "C" __global__ void attention_rows(const float* q, int n, int heads, int kv_heads, int head_dim, float scale,
                                           const float* ctx_k, const float* ctx_v, const u8* window, int c,
-                                          const float* live_k, const float* live_v, int base,
+                                          const float* live_k, const float* live_v, const int* base_ptr,
                                           int ape, float ape_t, float ape_ln_s, float* out) {
+    int base = *base_ptr;
     int t = blockIdx.x / heads, h = blockIdx.x % heads;
     int group = heads / kv_heads;
     int kv_off = (h / group) * head_dim;
@@ -493,4 +507,165 @@ extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, i
         }
         row[j] = p;
     }
+}
+
+// ---- flash attention on the tensor cores (long batches, no APE) -------------------------------
+//
+// FlashAttention-2's forward pass with mma.sync m16n8k16 (F16 operands, F32 accumulation): a
+// block of 4 warps serves 64 consecutive tokens of one query head, 16 rows per warp. Key and
+// value tiles of 64 rows pass through shared memory as F16 (values transposed, so both products
+// read 32-bit pairs); scores stay in registers, the softmax is online, and the score fragments
+// become the A operand of the value product directly. Same visibility as the other attention
+// kernels: c context keys, then live keys 0 .. base + t.
+
+#define FA_ROWS 64
+#define FA_KEYS 64
+
+__device__ __forceinline__ u32 pack_half2(float lo, float hi) {
+    return (u32) f32_to_f16(lo) | ((u32) f32_to_f16(hi) << 16);
+}
+
+// m16n8k16 exists from compute capability 8.0 (the backend uses these kernels only there); older
+// targets compile a stub so that the module still loads.
+__device__ __forceinline__ void mma_16816(float* d, const u32* a, u32 b0, u32 b1) {
+#if __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+    __trap();
+#endif
+}
+
+template <int D>
+__device__ void flash_attention(const float* q, int n, int heads, int kv_heads, float scale,
+                                const float* ctx_k, const float* ctx_v, int c,
+                                const float* live_k, const float* live_v, int base, float* out) {
+    const int KS = D + 8;           // padded row of the key tile, in halves: conflict-free pair reads
+    const int VS = FA_KEYS + 8;     // padded row of the transposed value tile
+    __shared__ u16 ks[FA_KEYS * (D + 8)];
+    __shared__ u16 vt[D * (FA_KEYS + 8)];
+
+    int h = blockIdx.y, group = heads / kv_heads, kv_off = (h / group) * D;
+    Keys keys = {ctx_k, ctx_v, 0, c, live_k, live_v, kv_heads * D};
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+    int row0 = blockIdx.x * FA_ROWS + warp * 16;       // this warp's first token
+    int rows[2] = {row0 + g, row0 + g + 8};
+    int visible[2];
+    for (int i = 0; i < 2; i++) visible[i] = rows[i] < n ? c + base + rows[i] + 1 : 0;
+    int last = min(n - 1, (int) blockIdx.x * FA_ROWS + FA_ROWS - 1);
+    int block_keys = c + base + last + 1;
+
+    // This warp's queries as A fragments, one per 16 dimensions.
+    u32 qa[D / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            int row = rows[r & 1];
+            int col = kk * 16 + (r >> 1) * 8 + tq * 2;
+            const float* src = q + ((long) row * heads + h) * D + col;
+            qa[kk][r] = row < n ? pack_half2(src[0], src[1]) : 0u;
+        }
+    }
+
+    float o[D / 8][4];
+#pragma unroll
+    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+    float m[2] = {NEG_INF, NEG_INF}, l[2] = {0.f, 0.f};
+
+    for (int j0 = 0; j0 < block_keys; j0 += FA_KEYS) {
+        __syncthreads();
+        for (int e = threadIdx.x; e < FA_KEYS * D; e += blockDim.x) {
+            int r = e / D, d = e % D;
+            bool in = j0 + r < block_keys;
+            ks[r * KS + d] = f32_to_f16(in ? keys.k(j0 + r)[kv_off + d] : 0.f);
+            vt[d * VS + r] = f32_to_f16(in ? keys.v(j0 + r)[kv_off + d] : 0.f);
+        }
+        __syncthreads();
+
+        float s[FA_KEYS / 8][4];
+#pragma unroll
+        for (int nt = 0; nt < FA_KEYS / 8; nt++) {
+            s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++) {
+                const u16* kr = ks + (nt * 8 + g) * KS + kk * 16 + tq * 2;
+                mma_16816(s[nt], qa[kk], *(const u32*) kr, *(const u32*) (kr + 8));
+            }
+        }
+        // Scale, mask, and the online softmax of rows g (i = 0) and g + 8 (i = 1).
+        float tile_max[2] = {NEG_INF, NEG_INF};
+#pragma unroll
+        for (int nt = 0; nt < FA_KEYS / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int i = e >> 1, key = j0 + nt * 8 + tq * 2 + (e & 1);
+                float x = key < visible[i] ? s[nt][e] * scale : NEG_INF;
+                s[nt][e] = x;
+                tile_max[i] = fmaxf(tile_max[i], x);
+            }
+        }
+        float alpha[2];
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            tile_max[i] = fmaxf(tile_max[i], __shfl_xor_sync(0xffffffff, tile_max[i], 1));
+            tile_max[i] = fmaxf(tile_max[i], __shfl_xor_sync(0xffffffff, tile_max[i], 2));
+            float m_new = fmaxf(m[i], tile_max[i]);
+            float m_use = m_new == NEG_INF ? 0.f : m_new;
+            alpha[i] = expf(m[i] - m_use);
+            m[i] = m_new;
+            tile_max[i] = m_use;                      // from here on: the exponent's offset
+        }
+        float row_sum[2] = {0.f, 0.f};
+        u32 pa[FA_KEYS / 16][4];
+#pragma unroll
+        for (int nt = 0; nt < FA_KEYS / 8; nt++) {
+            float p0 = expf(s[nt][0] - tile_max[0]), p1 = expf(s[nt][1] - tile_max[0]);
+            float p2 = expf(s[nt][2] - tile_max[1]), p3 = expf(s[nt][3] - tile_max[1]);
+            row_sum[0] += p0 + p1;
+            row_sum[1] += p2 + p3;
+            pa[nt / 2][(nt & 1) * 2 + 0] = pack_half2(p0, p1);
+            pa[nt / 2][(nt & 1) * 2 + 1] = pack_half2(p2, p3);
+        }
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            row_sum[i] += __shfl_xor_sync(0xffffffff, row_sum[i], 1);
+            row_sum[i] += __shfl_xor_sync(0xffffffff, row_sum[i], 2);
+            l[i] = l[i] * alpha[i] + row_sum[i];
+        }
+#pragma unroll
+        for (int nt = 0; nt < D / 8; nt++) {
+            o[nt][0] *= alpha[0]; o[nt][1] *= alpha[0];
+            o[nt][2] *= alpha[1]; o[nt][3] *= alpha[1];
+#pragma unroll
+            for (int kk = 0; kk < FA_KEYS / 16; kk++) {
+                const u16* vr = vt + (nt * 8 + g) * VS + kk * 16 + tq * 2;
+                mma_16816(o[nt], pa[kk], *(const u32*) vr, *(const u32*) (vr + 8));
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        if (rows[i] >= n) continue;
+        float inv = 1.f / l[i];
+        float* dst = out + ((long) rows[i] * heads + h) * D;
+#pragma unroll
+        for (int nt = 0; nt < D / 8; nt++) {
+            dst[nt * 8 + tq * 2] = o[nt][i * 2] * inv;
+            dst[nt * 8 + tq * 2 + 1] = o[nt][i * 2 + 1] * inv;
+        }
+    }
+}
+
+extern "C" __global__ void flash_attention_64(const float* q, int n, int heads, int kv_heads, float scale,
+                                              const float* ctx_k, const float* ctx_v, int c,
+                                              const float* live_k, const float* live_v, int base, float* out) {
+    flash_attention<64>(q, n, heads, kv_heads, scale, ctx_k, ctx_v, c, live_k, live_v, base, out);
+}
+
+extern "C" __global__ void flash_attention_128(const float* q, int n, int heads, int kv_heads, float scale,
+                                               const float* ctx_k, const float* ctx_v, int c,
+                                               const float* live_k, const float* live_v, int base, float* out) {
+    flash_attention<128>(q, n, heads, kv_heads, scale, ctx_k, ctx_v, c, live_k, live_v, base, out);
 }

@@ -311,6 +311,57 @@ class CudaTransformerTest {
         }
     }
 
+    /**
+     * The flash-attention kernel (heads of 64 on a random model; 150- and 300-token prompts, one
+     * with a prefix placed before it) against the CPU and against the cuBLAS path.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("flashModels")
+    void flashAttentionMatchesTheCpuAndCublas(String arch, int headDim) {
+        Path file = dir.resolve("flash-" + arch + "-" + headDim + ".gguf");
+        RandomModel.write(RandomModel.Spec.defaults(arch).withDim(256).withHeads(256 / headDim, arch.equals("llama") ? 256 / headDim : 1)
+                .withFfn(512).withType(GgmlType.F32), file, note -> { });
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA);
+             ForwardPass onCpu = ForwardPass.of(cpu); CudaTransformer flash = new CudaTransformer(gpu);
+             CudaTransformer cublas = new CudaTransformer(gpu)) {
+            flash.useFlashAttention(true);
+            cublas.useFlashAttention(false);
+            SplittableRandom rng = new SplittableRandom(29);
+            KvSegment prefix = new Encoder(cpu).encode(rng.ints(70, 3, 512).toArray(), 0);
+            for (int length : new int[] {150, 300}) {
+                int[] prompt = rng.ints(length, 3, 512).toArray();
+                ContextPlan plan = length == 150 ? ContextPlan.empty(cpu, 0)
+                        : ContextPlan.builder(cpu, PositionEncoding.of(cpu)).place(prefix, 0, ContextPlan.Role.PREFIX).nextPosition(70).build();
+                ContextPlan gpuPlan = length == 150 ? ContextPlan.empty(gpu, 0)
+                        : ContextPlan.builder(gpu, PositionEncoding.of(gpu)).place(prefix, 0, ContextPlan.Role.PREFIX).nextPosition(70).build();
+                List<float[]> onFlash = run(flash, gpu, prompt, 1, gpuPlan.attention(), gpuPlan.nextPosition());
+                double vsCpu = worst(onFlash, run(onCpu, cpu, prompt, 1, plan.attention(), plan.nextPosition()));
+                double vsCublas = worst(onFlash, run(cublas, gpu, prompt, 1, gpuPlan.attention(), gpuPlan.nextPosition()));
+                System.out.printf(Locale.ROOT, "flash attention, %s, heads of %d, %d tokens%s: relative error %.3g against the CPU, %.3g against cuBLAS%n",
+                        arch, headDim, length, length == 300 ? " after a 70-token prefix" : "", vsCpu, vsCublas);
+                assertTrue(vsCpu < 5e-3, "flash attention differs from the CPU by " + vsCpu);
+                assertTrue(vsCublas < 5e-3, "flash attention differs from cuBLAS by " + vsCublas);
+            }
+        }
+    }
+
+    static Stream<Arguments> flashModels() {
+        return Stream.of(Arguments.of("llama", 64), Arguments.of("qwen2", 64), Arguments.of("llama", 128));
+    }
+
+    /** Decode steps replayed from a captured CUDA graph give what launching every kernel gives. */
+    @Test
+    void graphedDecodeStepsEqualLaunchedOnes() {
+        try (Model m = Model.load(TestModels.shared(Stories260K.FILE), Backend.CUDA);
+             CudaTransformer graphed = new CudaTransformer(m); CudaTransformer launched = new CudaTransformer(m)) {
+            launched.useGraphs(false);
+            int[] prompt = new SplittableRandom(23).ints(20, 3, 512).toArray();
+            double err = worst(run(graphed, m, prompt, 12, plain(m), 0), run(launched, m, prompt, 12, plain(m), 0));
+            System.out.printf(Locale.ROOT, "12 decode steps from a CUDA graph against launched kernels: relative error %.3g%n", err);
+            assertTrue(err < 1e-6, "graphed steps differ by " + err);
+        }
+    }
+
     /** A prompt longer than the batch runs in several device batches with the same result. */
     @Test
     void batchesSplitLikeOneBatch() {
