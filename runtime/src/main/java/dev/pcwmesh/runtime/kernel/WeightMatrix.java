@@ -65,7 +65,8 @@ public final class WeightMatrix {
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
      * batched prefill and single-token steps agree bit for bit. F16 and BF16 rows are widened to
-     * floats once per batch (exactly) and dotted by {@link F16Kernel#dotDecoded}, which adds the
+     * floats once per batch (exactly) and dotted by {@link F16Kernel#dotDecoded} (four vectors at a
+     * time by {@link F16Kernel#dotDecoded4}, bit for bit the same), which adds the
      * same products in the same order as their {@code dot}.
      */
     public void matMul(float[] x, int batch, float[] out) {
@@ -77,10 +78,16 @@ public final class WeightMatrix {
         boolean widenOnce = a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16;
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
             float[] row = widenOnce ? rowBuffer(cols) : null;
+            float[] four = new float[4];
             for (int r = from; r < to; r++) {
                 if (widenOnce) {
                     kernel.dequantize(data, (long) r * cols, row, 0, cols);
-                    for (int b = 0; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
+                    int b = 0;
+                    for (; b + 4 <= batch; b += 4) {
+                        F16Kernel.dotDecoded4(row, a.values, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
+                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r] = four[k];
+                    }
+                    for (; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
                 } else {
                     for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
                 }

@@ -274,7 +274,7 @@ class VecDotTest {
             TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
             byte[] all = seg.toArray(ValueLayout.JAVA_BYTE);
             WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
-            int batch = 3;
+            int batch = 6;   // a block of four vectors (matMul's blocked path) and two more
             float[] x = activations(batch * cols, r);
             float[] out = new float[batch * rows];
             m.matMul(x, batch, out);
