@@ -4,6 +4,7 @@ import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -60,6 +61,41 @@ final class Q8_0Kernel implements TypeKernel {
             sumf += sumi * (Lanes.half(data, off) * a.d[ab / QK]);
         }
         return sumf;
+    }
+
+    /**
+     * {@link #dot} of one stored row with four prepared activation vectors: each block's quants
+     * are loaded and widened once for all four, and each sum is built exactly as {@code dot}
+     * builds it (same integer sums, same float order), so the results are the same bit for bit.
+     */
+    @Override
+    public void dot4(MemorySegment data, long first, QuantizedActivations a, int off0, int off1, int off2, int off3, int n, float[] out) {
+        Lanes.checkBlocks(first, n, QK);
+        for (int off : new int[] {off0, off1, off2, off3}) a.check(QuantizedActivations.VecDotType.Q8_0, off, n);
+        long base = first / QK * BYTES;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int b = 0; b < n / QK; b++) {
+            long off = base + (long) b * BYTES;
+            int a0 = off0 + b * QK, a1 = off1 + b * QK, a2 = off2 + b * QK, a3 = off3 + b * QK;
+            IntVector acc0 = IntVector.zero(Int8Lanes.I), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
+                ShortVector lo = Int8Lanes.widen(Int8Lanes.load(data, off + 2 + o));
+                ShortVector hi = Int8Lanes.widen(Int8Lanes.load(data, off + 2 + QK / 2 + o));
+                acc0 = acc0.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, a0 + o).add(Int8Lanes.mul(hi, a.qs16, a0 + QK / 2 + o))));
+                acc1 = acc1.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, a1 + o).add(Int8Lanes.mul(hi, a.qs16, a1 + QK / 2 + o))));
+                acc2 = acc2.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, a2 + o).add(Int8Lanes.mul(hi, a.qs16, a2 + QK / 2 + o))));
+                acc3 = acc3.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, a3 + o).add(Int8Lanes.mul(hi, a.qs16, a3 + QK / 2 + o))));
+            }
+            float dw = Lanes.half(data, off);
+            s0 += acc0.reduceLanes(VectorOperators.ADD) * (dw * a.d[a0 / QK]);
+            s1 += acc1.reduceLanes(VectorOperators.ADD) * (dw * a.d[a1 / QK]);
+            s2 += acc2.reduceLanes(VectorOperators.ADD) * (dw * a.d[a2 / QK]);
+            s3 += acc3.reduceLanes(VectorOperators.ADD) * (dw * a.d[a3 / QK]);
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
     }
 
     /** ggml's {@code quantize_row_q8_0_ref}. */

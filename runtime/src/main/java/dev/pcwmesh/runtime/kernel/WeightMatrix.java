@@ -89,7 +89,12 @@ public final class WeightMatrix {
                     }
                     for (; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
                 } else {
-                    for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                    int b = 0;
+                    for (; b + 4 <= batch; b += 4) {
+                        kernel.dot4(data, (long) r * cols, a, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
+                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r] = four[k];
+                    }
+                    for (; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
                 }
             }
         });
