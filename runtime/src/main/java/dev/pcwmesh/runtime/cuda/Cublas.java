@@ -63,12 +63,9 @@ final class Cublas {
     /**
      * {@code y[n × m] = x[n × k] · w[m × k]ᵀ}, all row-major; x and w of {@code type}, y float.
      * In cuBLAS's column-major terms: {@code Yᶜ (m × n) = Wᶜᵀ · Xᶜ} with W and X as stored.
+     * With {@code accumulate} the product is added to {@code y} (the residual connection, without
+     * a pass of its own).
      */
-    void matMul(long w, long x, long y, int m, int n, int k, int type) {
-        matMul(w, x, y, m, n, k, type, false);
-    }
-
-    /** The same, adding the product to {@code y} when {@code accumulate} (the residual connection, without a pass of its own). */
     void matMul(long w, long x, long y, int m, int n, int k, int type, boolean accumulate) {
         MemorySegment beta = accumulate ? one : zero;  // a local: invokeExact would see a conditional as Object
         try {

@@ -236,8 +236,7 @@ public final class CudaTransformer implements ForwardPass {
             mark("attention");
             attention(l, n, base, plan);
             mark("output projection");
-            s.cublas.matMul(lw.wo().pointer(), new Operand(s.att, (long) n * qDim).as(lw.wo().type()), s.x, dim, n, qDim,
-                    lw.wo().type(), true);
+            matMul(lw.wo(), new Operand(s.att, (long) n * qDim), s.x, n, true);
 
             mark("feed-forward");
             rmsNorm(s.x, lw.ffnNorm(), s.xb, n, dim);
@@ -245,8 +244,7 @@ public final class CudaTransformer implements ForwardPass {
             matMul(lw.gate(), in, s.hb, n);
             matMul(lw.up(), in, s.hb2, n);
             device.launch("silu_mul", CudaDevice.blocks((long) n * ffn, 256), 1, 256, stream, s.hb, s.hb2, (long) n * ffn);
-            s.cublas.matMul(lw.down().pointer(), new Operand(s.hb, (long) n * ffn).as(lw.down().type()), s.x, dim, n, ffn,
-                    lw.down().type(), true);
+            matMul(lw.down(), new Operand(s.hb, (long) n * ffn), s.x, n, true);
         }
         mark("logits");
         if (rows > 0) {
@@ -340,7 +338,12 @@ public final class CudaTransformer implements ForwardPass {
     }
 
     private void matMul(CudaWeights.Matrix m, Operand x, long y, int n) {
-        s.cublas.matMul(m.pointer(), x.as(m.type()), y, m.rows(), n, m.cols(), m.type());
+        matMul(m, x, y, n, false);
+    }
+
+    /** {@code y = x·mᵀ}, or {@code y += x·mᵀ} when {@code accumulate} (the residual stream adds itself). */
+    private void matMul(CudaWeights.Matrix m, Operand x, long y, int n, boolean accumulate) {
+        s.cublas.matMul(m.pointer(), x.as(m.type()), y, m.rows(), n, m.cols(), m.type(), accumulate);
     }
 
     private void attention(int layer, int n, int base, ContextPlan plan) {
