@@ -1,6 +1,7 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -35,6 +36,8 @@ final class Int8Lanes {
     static final VectorSpecies<Integer> I = S.withLanes(int.class);
     /** Values per chunk: 8 or 16. */
     static final int N = B.length();
+    /** Floats of the same shape as {@link #I}: the per-lane running sums of {@link #accumulate}. */
+    static final VectorSpecies<Float> FI = I.withLanes(float.class);
 
     /** {@link #N} bytes of {@code data} at {@code offset}. */
     static ByteVector load(MemorySegment data, long offset) {
@@ -69,6 +72,17 @@ final class Int8Lanes {
     static IntVector pairs(ShortVector p) {
         IntVector v = p.reinterpretAsInts();
         return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    /**
+     * {@code acc + sums * scale} per lane, as ggml's x86 kernels end a block
+     * ({@code _mm256_fmadd_ps(d, q, acc)}): a block's integer sums are scaled into float lanes
+     * that run over the whole row, and the lanes are added once at its end ({@link
+     * Vectors#sumLanes}) rather than once per block. The ints convert exactly (each is below
+     * 2^24 in magnitude).
+     */
+    static FloatVector accumulate(FloatVector acc, IntVector sums, float scale) {
+        return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FI, scale), acc);
     }
 
     /**

@@ -47,13 +47,13 @@ final class Q4_0Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_0; }
 
-    /** ggml's {@code ggml_vec_dot_q4_0_q8_0_generic}: {@code sumf += sumi * dx * dy} per block. */
+    /** ggml's x86 {@code ggml_vec_dot_q4_0_q8_0}: per block, integer sums scaled by {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}). */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         Lanes.checkBlocks(first, n, QK);
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
         long base = first / QK * BYTES;
-        float sumf = 0;
+        FloatVector sum = FloatVector.zero(Int8Lanes.FI);
         for (int b = 0; b < n / QK; b++) {
             long off = base + (long) b * BYTES;
             int ab = aOffset + b * QK;
@@ -64,10 +64,9 @@ final class Q4_0Kernel implements TypeKernel {
                 ByteVector hi = Int8Lanes.highNibbles(q).sub((byte) 8);
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
-            int sumi = acc.reduceLanes(VectorOperators.ADD);
-            sumf += sumi * Lanes.half(data, off) * a.d[ab / QK];
+            sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[ab / QK]);
         }
-        return sumf;
+        return Vectors.sumLanes(sum);
     }
 
     /** ggml's {@code quantize_row_q4_0_ref}. */

@@ -51,13 +51,14 @@ final class Q5_1Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_1; }
 
-    /** ggml's {@code ggml_vec_dot_q5_1_q8_1_generic}: {@code sumf += (dx * dy) * sumi + mx * sy} per block. */
+    /** ggml's x86 {@code ggml_vec_dot_q5_1_q8_1}: integer sums scaled by {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}), plus {@code mx * sy} per block. */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         Lanes.checkBlocks(first, n, QK);
         a.check(QuantizedActivations.VecDotType.Q8_1, aOffset, n);
         long base = first / QK * BYTES;
-        float sumf = 0;
+        FloatVector sum = FloatVector.zero(Int8Lanes.FI);
+        float mins = 0;
         for (int b = 0; b < n / QK; b++) {
             long off = base + (long) b * BYTES;
             int ab = aOffset + b * QK;
@@ -69,11 +70,11 @@ final class Q5_1Kernel implements TypeKernel {
                 ByteVector hi = Int8Lanes.highNibbles(q).or(Int8Lanes.highBits(qh, QK / 2 + o));
                 acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
             }
-            int sumi = acc.reduceLanes(VectorOperators.ADD);
             int blk = ab / QK;
-            sumf += (Lanes.half(data, off) * a.d[blk]) * sumi + Lanes.half(data, off + 2) * a.s[blk];
+            sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[blk]);
+            mins += Lanes.half(data, off + 2) * a.s[blk];
         }
-        return sumf;
+        return Vectors.sumLanes(sum) + mins;
     }
 
     /** ggml's {@code quantize_row_q5_1_ref}. */

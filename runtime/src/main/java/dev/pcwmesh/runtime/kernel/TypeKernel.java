@@ -42,18 +42,6 @@ public interface TypeKernel {
      */
     float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n);
 
-    /**
-     * {@link #dot} of the same stored values with four prepared activation vectors (at
-     * {@code off0..off3}), into {@code out[0..4)}. A kernel may share its loads among the four;
-     * each result must equal its {@code dot} bit for bit.
-     */
-    default void dot4(MemorySegment data, long first, QuantizedActivations a, int off0, int off1, int off2, int off3, int n, float[] out) {
-        out[0] = dot(data, first, a, off0, n);
-        out[1] = dot(data, first, a, off1, n);
-        out[2] = dot(data, first, a, off2, n);
-        out[3] = dot(data, first, a, off3, n);
-    }
-
     /** Encodes {@code src[srcOffset, srcOffset+n)} as stored values starting at element {@code first} of {@code dst}. */
     void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first);
 

@@ -78,7 +78,7 @@ public final class WeightMatrix {
         boolean widenOnce = a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16;
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
             float[] row = widenOnce ? rowBuffer(cols) : null;
-            float[] four = new float[4];
+            float[] four = widenOnce ? new float[4] : null;
             for (int r = from; r < to; r++) {
                 if (widenOnce) {
                     kernel.dequantize(data, (long) r * cols, row, 0, cols);
@@ -89,12 +89,7 @@ public final class WeightMatrix {
                     }
                     for (; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
                 } else {
-                    int b = 0;
-                    for (; b + 4 <= batch; b += 4) {
-                        kernel.dot4(data, (long) r * cols, a, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
-                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r] = four[k];
-                    }
-                    for (; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
                 }
             }
         });

@@ -14,8 +14,9 @@ import static dev.pcwmesh.runtime.kernel.ReferenceDequant.u8;
  * f16/bf16 conversions) and the dot products {@code ggml_vec_dot_*_generic} (ggml-cpu/quants.c)
  * and {@code ggml_vec_dot_f16}/{@code _bf16}/{@code _f32} (ggml-cpu/vec.cpp, scalar form).
  *
- * <p>Each dot also returns the sum of the magnitudes of the float terms it adds, the scale of
- * the rounding error any other summation order may make.
+ * <p>Each dot also returns the sum of the magnitudes of the float terms it adds (for the 32-value
+ * blocks, of the integer products times the block's scale, since a kernel may split a block's
+ * integer sum into lanes), the scale of the rounding error any other summation order may make.
  */
 final class ReferenceVecDot {
     private ReferenceVecDot() {}
@@ -160,6 +161,15 @@ final class ReferenceVecDot {
 
     private static float h(short bits) { return Float.float16ToFloat(bits); }
 
+    /**
+     * The magnitude of a block whose integer products are summed in parts (ggml's x86 kernels
+     * and ours scale per-lane partial sums into float lanes): the sum of the products' magnitudes
+     * times the scale, which bounds the magnitude of any such part.
+     */
+    private static double elementMagnitude(int sumOfAbsProducts, float scale) {
+        return (double) sumOfAbsProducts * Math.abs(scale);
+    }
+
     /** {@code ggml_vec_dot_f16} / {@code _bf16} / {@code _f32}: products of the widened values, here summed in double. */
     static Dot floats(float[] w, float[] a) {
         double sum = 0, mag = 0;
@@ -177,17 +187,18 @@ final class ReferenceVecDot {
         double mag = 0;
         for (int ib = 0; ib < nb; ++ib) {
             int xb = 18 * ib;
-            int sumi0 = 0, sumi1 = 0;
+            int sumi0 = 0, sumi1 = 0, abs = 0;
             for (int j = 0; j < qk / 2; ++j) {
                 int v0 = (u8(x, xb + 2 + j) & 0x0F) - 8;
                 int v1 = (u8(x, xb + 2 + j) >> 4) - 8;
                 sumi0 += v0 * y.qs[32 * ib + j];
                 sumi1 += v1 * y.qs[32 * ib + j + qk / 2];
+                abs += Math.abs(v0 * y.qs[32 * ib + j]) + Math.abs(v1 * y.qs[32 * ib + j + qk / 2]);
             }
             int sumi = sumi0 + sumi1;
             float term = sumi * f16(x, xb) * h(y.d16[ib]);
             sumf += term;
-            mag += Math.abs(term);
+            mag += elementMagnitude(abs, f16(x, xb) * h(y.d16[ib]));
         }
         return new Dot(sumf, mag);
     }
@@ -198,17 +209,18 @@ final class ReferenceVecDot {
         double mag = 0;
         for (int ib = 0; ib < nb; ++ib) {
             int xb = 20 * ib;
-            int sumi0 = 0, sumi1 = 0;
+            int sumi0 = 0, sumi1 = 0, abs = 0;
             for (int j = 0; j < qk / 2; ++j) {
                 int v0 = u8(x, xb + 4 + j) & 0x0F;
                 int v1 = u8(x, xb + 4 + j) >> 4;
                 sumi0 += v0 * y.qs[32 * ib + j];
                 sumi1 += v1 * y.qs[32 * ib + j + qk / 2];
+                abs += Math.abs(v0 * y.qs[32 * ib + j]) + Math.abs(v1 * y.qs[32 * ib + j + qk / 2]);
             }
             int sumi = sumi0 + sumi1;
             float t1 = (f16(x, xb) * h(y.d16[ib])) * sumi, t2 = f16(x, xb + 2) * h(y.s16[ib]);
             sumf += t1 + t2;
-            mag += Math.abs(t1) + Math.abs(t2);
+            mag += elementMagnitude(abs, f16(x, xb) * h(y.d16[ib])) + Math.abs(t2);
         }
         return new Dot(sumf, mag);
     }
@@ -220,7 +232,7 @@ final class ReferenceVecDot {
         for (int ib = 0; ib < nb; ++ib) {
             int xb = 22 * ib;
             int qh = u32(x, xb + 2);
-            int sumi0 = 0, sumi1 = 0;
+            int sumi0 = 0, sumi1 = 0, abs = 0;
             for (int j = 0; j < qk / 2; ++j) {
                 int xh0 = ((qh & (1 << (j + 0))) >>> (j + 0)) << 4;
                 int xh1 = (qh & (1 << (j + 16))) >>> (j + 12);
@@ -228,11 +240,12 @@ final class ReferenceVecDot {
                 int x1 = (byte) (((u8(x, xb + 6 + j) >> 4) | xh1) - 16);
                 sumi0 += x0 * y.qs[32 * ib + j];
                 sumi1 += x1 * y.qs[32 * ib + j + qk / 2];
+                abs += Math.abs(x0 * y.qs[32 * ib + j]) + Math.abs(x1 * y.qs[32 * ib + j + qk / 2]);
             }
             int sumi = sumi0 + sumi1;
             float term = (f16(x, xb) * h(y.d16[ib])) * sumi;
             sumf += term;
-            mag += Math.abs(term);
+            mag += elementMagnitude(abs, f16(x, xb) * h(y.d16[ib]));
         }
         return new Dot(sumf, mag);
     }
@@ -244,7 +257,7 @@ final class ReferenceVecDot {
         for (int ib = 0; ib < nb; ++ib) {
             int xb = 24 * ib;
             int qh = u32(x, xb + 4);
-            int sumi0 = 0, sumi1 = 0;
+            int sumi0 = 0, sumi1 = 0, abs = 0;
             for (int j = 0; j < qk / 2; ++j) {
                 int xh0 = ((qh >>> (j + 0)) << 4) & 0x10;
                 int xh1 = (qh >>> (j + 12)) & 0x10;
@@ -252,11 +265,12 @@ final class ReferenceVecDot {
                 int x1 = (u8(x, xb + 8 + j) >> 4) | xh1;
                 sumi0 += x0 * y.qs[32 * ib + j];
                 sumi1 += x1 * y.qs[32 * ib + j + qk / 2];
+                abs += Math.abs(x0 * y.qs[32 * ib + j]) + Math.abs(x1 * y.qs[32 * ib + j + qk / 2]);
             }
             int sumi = sumi0 + sumi1;
             float t1 = (f16(x, xb) * h(y.d16[ib])) * sumi, t2 = f16(x, xb + 2) * h(y.s16[ib]);
             sumf += t1 + t2;
-            mag += Math.abs(t1) + Math.abs(t2);
+            mag += elementMagnitude(abs, f16(x, xb) * h(y.d16[ib])) + Math.abs(t2);
         }
         return new Dot(sumf, mag);
     }
@@ -267,11 +281,14 @@ final class ReferenceVecDot {
         double mag = 0;
         for (int ib = 0; ib < nb; ++ib) {
             int xb = 34 * ib;
-            int sumi = 0;
-            for (int j = 0; j < qk; j++) sumi += x[xb + 2 + j] * y.qs[32 * ib + j];
+            int sumi = 0, abs = 0;
+            for (int j = 0; j < qk; j++) {
+                sumi += x[xb + 2 + j] * y.qs[32 * ib + j];
+                abs += Math.abs(x[xb + 2 + j] * y.qs[32 * ib + j]);
+            }
             float term = sumi * (f16(x, xb) * h(y.d16[ib]));
             sumf += term;
-            mag += Math.abs(term);
+            mag += elementMagnitude(abs, f16(x, xb) * h(y.d16[ib]));
         }
         return new Dot(sumf, mag);
     }
