@@ -17,7 +17,7 @@ window; evaluation examples have exactly one.
 """
 import random
 
-from pools import pool, fresh_name, VEHICLES, ITEMS, MONTHS
+from pools import pool, fresh_name, fresh_profession, VEHICLES, ITEMS, MONTHS
 
 RELATIONS = ["lives_in", "works_as", "code_of", "departs_at", "born_on", "owns", "married_to"]
 
@@ -65,14 +65,40 @@ def filler_sentence(rng):
     return t.format(**{k: rng.choice(v) for k, v in _WORDS.items()})
 
 
+_ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth"]
+_SEASON_OF_MONTH = ["winter", "winter", "spring", "spring", "spring", "summer", "summer", "summer", "autumn",
+                    "autumn", "autumn", "winter"]
+_MONTH_FILLER = [
+    "{month} is the {ordinal} month of the year.",
+    "After {month} comes {next}.",
+    "In {month} it is {season} in the hills.",
+]
+
+
+def month_sentence(rng):
+    """A filler sentence that says something true of one month. In the facts every month sits in
+    the same place (a date), so the model has no reason to tell the twelve month tokens apart and
+    learns near-identical embeddings for them (mean cosine 0.58); it then cannot copy a date's
+    month and answers `October` for every one (0 % exact match on `born on` questions). These
+    sentences make each month predict something of its own."""
+    i = rng.randrange(12)
+    return rng.choice(_MONTH_FILLER).format(month=MONTHS[i], ordinal=_ORDINALS[i], next=MONTHS[(i + 1) % 12],
+                                            season=_SEASON_OF_MONTH[i])
+
+
 def _article(word):
     return "an" if word[0] in "aeiou" else "a"
 
 
+FRESH_PROFESSIONS = 0.8   # fraction of training professions made fresh (`pools.fresh_profession`)
+
+
 class Pools:
     """Draws names and values from one split ('train' or 'heldout'). Held-out names come from the
-    fixed held-out lists; training names are made fresh for every use (`pools.fresh_name`), so
-    the model must copy them from the document rather than recall them."""
+    fixed held-out lists; training names are made fresh for every use (`pools.fresh_name`), and so
+    are most training professions (`pools.fresh_profession`), so the model must copy them from the
+    document rather than recall them."""
 
     def __init__(self, split):
         self.split = split
@@ -89,6 +115,11 @@ class Pools:
         if self.split == "train":
             return fresh_name(kind, rng)
         return rng.choice({"first_names": self.first, "surnames": self.last, "places": self.places}[kind])
+
+    def profession(self, rng):
+        if self.split == "train" and rng.random() < FRESH_PROFESSIONS:
+            return fresh_profession(rng)
+        return rng.choice(self.profs)
 
 
 def make_fact(rng, p, rel, used):
@@ -111,7 +142,7 @@ def make_fact(rng, p, rel, used):
         who, where = person(), p.name("places", rng)
         return f"{who} lives in {where}.", f"Where does {who} live?", where
     if rel == "works_as":
-        who, prof = person(), rng.choice(p.profs)
+        who, prof = person(), p.profession(rng)
         return f"{who} works as {_article(prof)} {prof}.", f"What does {who} work as?", prof
     if rel == "code_of":
         where = place("code")
@@ -139,13 +170,17 @@ def make_fact(rng, p, rel, used):
     raise ValueError(rel)
 
 
-def make_document(rng, split, n_facts, count_tokens, target_tokens, relations=RELATIONS):
+MONTH_FILLER = 0.35   # fraction of a training document's filler sentences that are month sentences
+
+
+def make_document(rng, split, n_facts, count_tokens, target_tokens, relations=RELATIONS, month_filler=False):
     """A document of about target_tokens tokens: n_facts facts in random order among filler sentences.
 
     Returns (text, facts). Facts are (sentence, question, answer) tuples; some people get two facts
     (e.g. where they live and their profession) so the relation matters, not just the name.
     Facts take their relations from `relations`; a short list makes several facts share one, so
-    only the subject tells them apart."""
+    only the subject tells them apart. With `month_filler` (training documents) some filler
+    sentences are `month_sentence`s."""
     p = Pools(split)
     used = {"person": set(), "code": set(), "route": set()}
     facts = []
@@ -165,7 +200,7 @@ def make_document(rng, split, n_facts, count_tokens, target_tokens, relations=RE
     tokens = sum(count_tokens(" " + s) for s in sentences)
     fillers = []
     while tokens < target_tokens:
-        s = filler_sentence(rng)
+        s = month_sentence(rng) if month_filler and rng.random() < MONTH_FILLER else filler_sentence(rng)
         n = count_tokens(" " + s)
         if tokens + n > target_tokens + 6:
             break

@@ -123,6 +123,22 @@ def fresh_name(kind, rng):
             return w
 
 
+_PROFESSION_ENDS = ["er", "ist", "smith", "wright", "maker", "man", "keeper", "ner", "ler", "ian"]
+
+
+def fresh_profession(rng):
+    """A training-split profession made on the spot ("draimsmith", "kouther"), never a held-out one.
+
+    The fixed list has 85 training professions; a model that sees only those learns to recall
+    them (94 % exact match on training-split `works as` questions, 5 % on held-out ones) rather than
+    copy the word the document gives."""
+    heldout = set(POOLS["professions"]["heldout"])
+    while True:
+        w = _syllable(rng) + rng.choice(_PROFESSION_ENDS)
+        if 4 <= len(w) <= 12 and w not in heldout:
+            return w
+
+
 def write_json(path):
     doc = {
         "description": "Disjoint training and held-out pools of the PCW demo model's synthetic corpus. "

@@ -64,7 +64,8 @@ def eval_example(rng, tok, split, context=256):
             return prompt, f[0], p_ids, a_ids
 
 
-CONTRAST_DOCUMENTS = 0.5   # fraction of full-length training documents with only two relations
+CONTRAST_DOCUMENTS = 0.5   # fraction of training documents with only two relations
+DOCUMENT_WEIGHT = 1.0      # loss weight of document and question tokens (answers: ANSWER_WEIGHT)
 SHORT_PHASE = 0.35   # fraction of training spent on short documents only
 
 
@@ -78,17 +79,18 @@ def train_example(rng, tok, short, context):
     """Token ids and per-token loss weights: the document, then a question/answer block for as
     many of its facts as fit the window (answer tokens, newline and EOS weighted ANSWER_WEIGHT)."""
     while True:
+        # Some documents draw their facts from two relations only: several "lives in" facts side
+        # by side, so the answer must be found by its subject (the model's typical miss is the
+        # right relation's value from another subject's fact).
+        relations = rng.sample(data.RELATIONS, 2) if rng.random() < CONTRAST_DOCUMENTS else data.RELATIONS
         if short:
-            doc, facts = data.make_document(rng, "train", rng.randint(2, 4), tok.count, rng.randint(30, 90))
+            doc, facts = data.make_document(rng, "train", rng.randint(2, 4), tok.count, rng.randint(30, 90), relations,
+                                            month_filler=True)
         else:
-            # Half the full-length documents draw their facts from two relations only: several
-            # "lives in" facts side by side, so the answer must be found by its subject (the
-            # model's typical miss is the right relation's value from another subject's fact).
-            relations = rng.sample(data.RELATIONS, 2) if rng.random() < CONTRAST_DOCUMENTS else data.RELATIONS
             doc, facts = data.make_document(rng, "train", rng.randint(4, 8), tok.count,
-                                            rng.randint(118 * DOC_SCALE, 212 * DOC_SCALE), relations)
+                                            rng.randint(118 * DOC_SCALE, 212 * DOC_SCALE), relations, month_filler=True)
         ids = tok.encode(doc, bos=True)
-        w = [1.0] * len(ids)
+        w = [DOCUMENT_WEIGHT] * len(ids)
         order = list(range(len(facts)))
         rng.shuffle(order)
         n_qa = 0
@@ -99,7 +101,7 @@ def train_example(rng, tok, short, context):
             if len(ids) + len(q_ids) + len(a_ids) > context:
                 break
             ids += q_ids + a_ids
-            w += [1.0] * len(q_ids) + [ANSWER_WEIGHT] * len(a_ids)
+            w += [DOCUMENT_WEIGHT] * len(q_ids) + [ANSWER_WEIGHT] * len(a_ids)
             n_qa += 1
         if n_qa > 0:
             # weights[i] belongs to target ids[i]; the model predicts ids[1:] from ids[:-1]
@@ -273,7 +275,7 @@ def plot_loss(log, path):
 # ---------------------------------------------------------------- main
 
 def main():
-    global SHORT_PHASE, DOC_SCALE
+    global SHORT_PHASE, DOC_SCALE, CONTRAST_DOCUMENTS, DOCUMENT_WEIGHT
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "ckpt"))
     ap.add_argument("--steps", type=int, default=0, help="fixed number of steps (schedule by step)")
@@ -296,6 +298,9 @@ def main():
     ap.add_argument("--init-from", default="", help="start from the weights and tokenizer of a GGUF this recipe exported "
                     "(models/pcw-demo.gguf), so training continues across machines without a checkpoint")
     ap.add_argument("--short-phase", type=float, default=0.35, help="fraction of training on short documents only")
+    ap.add_argument("--contrast", type=float, default=0.5, help="fraction of training documents with facts of two relations only")
+    ap.add_argument("--document-weight", type=float, default=1.0, help="loss weight of document and question tokens "
+                    "(answer tokens have 5): below 1 spends more of the gradient on finding and copying answers")
     ap.add_argument("--context", type=int, default=256, help="trained window in tokens")
     ap.add_argument("--rope-scale", type=float, default=1.0, help="linear position interpolation factor (4 for the PI variant)")
     ap.add_argument("--doc-scale", type=int, default=1, help="full-length documents are this many times 118-212 tokens")
@@ -303,6 +308,8 @@ def main():
                     "to models/demo/NAME/ (the long-context variants)")
     args = ap.parse_args()
     SHORT_PHASE = args.short_phase
+    CONTRAST_DOCUMENTS = args.contrast
+    DOCUMENT_WEIGHT = args.document_weight
     DOC_SCALE = args.doc_scale
     if not args.steps and not args.time_budget and not args.export_only:
         ap.error("give --steps or --time-budget")
@@ -423,7 +430,9 @@ def finish(model, tok, cfg, state, args):
     summary = {"config": cfg.to_dict(), "params": model.param_count(), "initialised_from": args.init_from or None,
                "earlier_steps": earlier, "steps": state["step"],
                "tokens": state["tokens"], "train_minutes": state["elapsed"] / 60, "batch": args.batch,
-               "lr": args.lr, "answer_weight": ANSWER_WEIGHT, "contrast_documents": CONTRAST_DOCUMENTS, "pretokenizer": GPT2_PATTERN}
+               "lr": args.lr, "answer_weight": ANSWER_WEIGHT, "document_weight": DOCUMENT_WEIGHT,
+               "contrast_documents": CONTRAST_DOCUMENTS, "fresh_professions": data.FRESH_PROFESSIONS,
+               "month_filler": data.MONTH_FILLER, "pretokenizer": GPT2_PATTERN}
     log = state["log"]
     tail = log[-50:]
     summary["final_loss_last50"] = sum(r["loss"] for r in tail) / len(tail)

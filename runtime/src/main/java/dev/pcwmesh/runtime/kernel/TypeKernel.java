@@ -11,8 +11,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Dot products follow ggml: the activations are first converted to the type's
  * {@link #vecDotType() vec_dot_type} ({@link #prepare}, once per mat-vec), then each block's
- * products are summed exactly as integers (for quantized types) and scaled by the block scales in
- * the order of ggml's {@code ggml_vec_dot_*_generic}.
+ * products are summed exactly as integers (for quantized types) and scaled by the block scales:
+ * the 32-value types into float lanes added once per row, as ggml's x86 kernels do; the K-quants
+ * per super-block in the order of ggml's {@code ggml_vec_dot_*_generic}.
  *
  * <p>Element indices count values, not bytes: element {@code e} of a tensor lives in block
  * {@code e / blockSize}. Ranges passed to these methods start on a block boundary and span whole

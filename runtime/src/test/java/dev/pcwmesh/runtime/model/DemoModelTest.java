@@ -136,9 +136,9 @@ class DemoModelTest {
                 if (d > maxDiff) { maxDiff = d; worst = i; }
             }
             // The runtime rounds activations to f16 before each F16 product (ggml's vec_dot_type),
-            // torch multiplies f32 activations: the gap grows with the logits (about 1.7e-4 of the
-            // largest seen), while a wrong computation moves them by whole units.
-            double tolerance = Math.max(2e-3, 2e-4 * scale);
+            // torch multiplies f32 activations: the gap grows with the logits (1.7e-4 to 2.0e-4 of
+            // the largest seen), while a wrong computation moves them by whole units.
+            double tolerance = Math.max(2e-3, 3e-4 * scale);
             assertTrue(maxDiff < tolerance, name + ": max |logit - torch| = " + maxDiff + " (tolerance " + tolerance + ") at token " + worst + " for prompt " + p.get("prompt").asText());
         }
     }
