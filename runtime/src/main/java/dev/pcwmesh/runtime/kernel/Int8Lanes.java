@@ -51,17 +51,7 @@ final class Int8Lanes {
      * exactly in a short (32512 < 2^15), and no more than two may.
      */
     static ShortVector mul(ByteVector w, short[] a, int i) {
-        return mul(widen(w), a, i);
-    }
-
-    /** The same with weight quants already sign-extended to shorts ({@link #widen}), to use one widening for several activations. */
-    static ShortVector mul(ShortVector w, short[] a, int i) {
-        return w.mul(ShortVector.fromArray(S, a, i));
-    }
-
-    /** Weight quants sign-extended to shorts. */
-    static ShortVector widen(ByteVector w) {
-        return (ShortVector) w.convertShape(VectorOperators.B2S, S, 0);
+        return ((ShortVector) w.convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, a, i));
     }
 
     /**
