@@ -19,8 +19,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  * {@code ((qs[j] & 0xF) - 8) * d}, value {@code j + 16} is {@code ((qs[j] >> 4) - 8) * d}.
  * Quantization is ggml's {@code quantize_row_q4_0_ref}.
  */
-final class Q4_0Kernel implements TypeKernel {
-    private static final int QK = 32;
+final class Q4_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 18;
 
     @Override public GgmlType type() { return GgmlType.Q4_0; }
@@ -47,6 +46,17 @@ final class Q4_0Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_0; }
 
+    @Override public int blockBytes() { return BYTES; }
+
+    @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
+
+    /** Elements 0..15 are the low nibbles of {@code qs}, 16..31 the high ones; both less 8. */
+    @Override
+    public ByteVector quants(MemorySegment data, long off, int e0) {
+        ByteVector q = Int8Lanes.load(data, off + 2 + e0 % (QK / 2));
+        return (e0 < QK / 2 ? q.and((byte) 0x0F) : Int8Lanes.highNibbles(q)).sub((byte) 8);
+    }
+
     /** ggml's x86 {@code ggml_vec_dot_q4_0_q8_0}: per block, integer sums scaled by {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}). */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
@@ -59,12 +69,10 @@ final class Q4_0Kernel implements TypeKernel {
             int ab = aOffset + b * QK;
             IntVector acc = IntVector.zero(Int8Lanes.I);
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
-                ByteVector q = Int8Lanes.load(data, off + 2 + o);
-                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = Int8Lanes.highNibbles(q).sub((byte) 8);
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(quants(data, off, o), a.qs16, ab + o)
+                        .add(Int8Lanes.mul(quants(data, off, QK / 2 + o), a.qs16, ab + QK / 2 + o))));
             }
-            sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[ab / QK]);
+            sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
         }
         return Vectors.sumLanes(sum);
     }

@@ -21,8 +21,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  * {@code ((qs[j] >> 4) | bit j+16 of qh << 4) - 16} times {@code d}. Quantization is ggml's
  * {@code quantize_row_q5_0_ref}.
  */
-final class Q5_0Kernel implements TypeKernel {
-    private static final int QK = 32;
+final class Q5_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 22;
 
     @Override public GgmlType type() { return GgmlType.Q5_0; }
@@ -50,6 +49,18 @@ final class Q5_0Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_0; }
 
+    @Override public int blockBytes() { return BYTES; }
+
+    @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
+
+    /** Elements 0..15 are the low nibbles of {@code qs}, 16..31 the high ones, each with its bit of {@code qh} as bit 4; less 16. */
+    @Override
+    public ByteVector quants(MemorySegment data, long off, int e0) {
+        ByteVector q = Int8Lanes.load(data, off + 6 + e0 % (QK / 2));
+        ByteVector low = e0 < QK / 2 ? q.and((byte) 0x0F) : Int8Lanes.highNibbles(q);
+        return low.or(Int8Lanes.highBits(Int8Lanes.load(data, off + 2), e0)).sub((byte) 16);
+    }
+
     /** ggml's x86 {@code ggml_vec_dot_q5_0_q8_0}: integer sums scaled by {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}). */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
@@ -60,15 +71,12 @@ final class Q5_0Kernel implements TypeKernel {
         for (int b = 0; b < n / QK; b++) {
             long off = base + (long) b * BYTES;
             int ab = aOffset + b * QK;
-            ByteVector qh = Int8Lanes.load(data, off + 2);
             IntVector acc = IntVector.zero(Int8Lanes.I);
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
-                ByteVector q = Int8Lanes.load(data, off + 6 + o);
-                ByteVector lo = q.and((byte) 0x0F).or(Int8Lanes.highBits(qh, o)).sub((byte) 16);
-                ByteVector hi = Int8Lanes.highNibbles(q).or(Int8Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(lo, a.qs16, ab + o).add(Int8Lanes.mul(hi, a.qs16, ab + QK / 2 + o))));
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(quants(data, off, o), a.qs16, ab + o)
+                        .add(Int8Lanes.mul(quants(data, off, QK / 2 + o), a.qs16, ab + QK / 2 + o))));
             }
-            sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[ab / QK]);
+            sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
         }
         return Vectors.sumLanes(sum);
     }

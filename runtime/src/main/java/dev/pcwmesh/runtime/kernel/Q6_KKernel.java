@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import static dev.pcwmesh.runtime.kernel.KQuants.QK_K;
 import static dev.pcwmesh.runtime.kernel.Lanes.BL;
@@ -24,7 +25,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  * 2-3, 4-5, 6-7 of {@code qh[l]} above them, minus 32, times {@code d * scales[l/16 + 0, 2, 4, 6]}.
  * Quantization is ggml's {@code quantize_row_q6_K_ref}.
  */
-final class Q6_KKernel implements TypeKernel {
+final class Q6_KKernel implements SuperBlockKernel {
     private static final int BYTES = 210;
 
     @Override public GgmlType type() { return GgmlType.Q6_K; }
@@ -75,6 +76,25 @@ final class Q6_KKernel implements TypeKernel {
     }
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_K; }
+
+    @Override public int blockBytes() { return BYTES; }
+
+    /** Q6_K has no mins: its quants are signed (less 32). */
+    @Override
+    public void unpack(MemorySegment data, long off, float[] values, int at, float[] header, int h) {
+        Arrays.fill(header, h, h + HEADER, 0f);
+        header[h] = Lanes.half(data, off + 208);
+        for (int half = 0; half < 2; half++) {
+            long ql = off + 64 * half;
+            for (int l = 0; l < 32; l += Int8Lanes.N) {
+                ByteVector hb = Int8Lanes.load(data, off + 128 + 32 * half + l);
+                for (int g = 0; g < 4; g++) {
+                    int scale = data.get(ValueLayout.JAVA_BYTE, off + 192 + 8 * half + l / 16 + 2 * g);
+                    SuperBlockFloats.put(quants8(data, ql, hb, g, l), scale, values, at + 128 * half + 32 * g + l);
+                }
+            }
+        }
+    }
 
     /**
      * The quants of group {@code g} (0..3: values {@code 32g + l} of a half) for

@@ -17,8 +17,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  * Q8_0: blocks of 32 values, {@code {f16 d; int8 qs[32]}} (34 bytes); value {@code j} is
  * {@code qs[j] * d}. Quantization is ggml's {@code quantize_row_q8_0_ref}.
  */
-final class Q8_0Kernel implements TypeKernel {
-    private static final int QK = 32;
+final class Q8_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 34;
 
     @Override public GgmlType type() { return GgmlType.Q8_0; }
@@ -40,6 +39,15 @@ final class Q8_0Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_0; }
 
+    @Override public int blockBytes() { return BYTES; }
+
+    @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
+
+    @Override
+    public ByteVector quants(MemorySegment data, long off, int e0) {
+        return Int8Lanes.load(data, off + 2 + e0);
+    }
+
     /**
      * ggml's x86 {@code ggml_vec_dot_q8_0_q8_0}: per block, integer sums in lanes scaled by
      * {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}), the lanes added at the end.
@@ -55,10 +63,10 @@ final class Q8_0Kernel implements TypeKernel {
             int ab = aOffset + b * QK;
             IntVector acc = IntVector.zero(Int8Lanes.I);
             for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(Int8Lanes.load(data, off + 2 + o), a.qs16, ab + o)
-                        .add(Int8Lanes.mul(Int8Lanes.load(data, off + 2 + QK / 2 + o), a.qs16, ab + QK / 2 + o))));
+                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(quants(data, off, o), a.qs16, ab + o)
+                        .add(Int8Lanes.mul(quants(data, off, QK / 2 + o), a.qs16, ab + QK / 2 + o))));
             }
-            sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[ab / QK]);
+            sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
         }
         return Vectors.sumLanes(sum);
     }

@@ -1,6 +1,7 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Small vector operations on float arrays (dot, multiply-add, add), against the preferred species. */
@@ -15,17 +16,44 @@ public final class Vectors {
     }
 
     /**
-     * The lanes of {@code v} added in lane order. {@code FloatVector.reduceLanes(ADD)} leaves the
-     * order to the implementation, and C2's intrinsic adds in a tree while the interpreter adds
-     * in sequence, so the same sum could round differently before and after a method is
-     * compiled. Rounded activations (f16, q8) can turn such a last-bit difference into a visible
-     * one, and batched prefill and single steps must give the same numbers, so float sums here
-     * have one order.
+     * The lanes of {@code v} added in one fixed order: the upper half onto the lower half until
+     * one lane is left. For 8 lanes that is ggml's x86 {@code hsum_float_8},
+     * {@code ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7))}. {@code FloatVector.reduceLanes(ADD)} leaves
+     * the order to the implementation (C2's intrinsic adds in a tree, the interpreter in
+     * sequence), so the same sum could round differently before and after a method is compiled,
+     * and rounded activations (f16, q8) can turn such a last-bit difference into a visible one;
+     * batched prefill and single steps must give the same numbers. Reading the lanes one by one
+     * ({@code lane(i)}) fixes an order too but is a chain of dependent adds that cost a third of a
+     * batched F16 product's time; the halves are a few vector adds. (Halving by
+     * {@code reinterpretShape} to narrower species is not intrinsified and goes through memory.)
      */
     static float sumLanes(FloatVector v) {
-        float s = v.lane(0);
-        for (int i = 1; i < v.length(); i++) s += v.lane(i);
-        return s;
+        return switch (v.length()) {
+            case 16 -> fold(fold(fold(fold(v, ROTATE_16_BY_8), ROTATE_16_BY_4), ROTATE_16_BY_2), ROTATE_16_BY_1).lane(0);
+            case 8 -> fold(fold(fold(v, ROTATE_8_BY_4), ROTATE_8_BY_2), ROTATE_8_BY_1).lane(0);
+            case 4 -> fold(fold(v, ROTATE_4_BY_2), ROTATE_4_BY_1).lane(0);
+            default -> v.length() == 2 ? v.lane(0) + v.lane(1) : v.lane(0);
+        };
+    }
+
+    /** Lane {@code i} of {@code v} plus the lane the rotation brings to {@code i}. */
+    private static FloatVector fold(FloatVector v, VectorShuffle<Float> rotation) {
+        return v.add(v.rearrange(rotation));
+    }
+
+    private static final VectorShuffle<Float> ROTATE_16_BY_8 = rotation(FloatVector.SPECIES_512, 8);
+    private static final VectorShuffle<Float> ROTATE_16_BY_4 = rotation(FloatVector.SPECIES_512, 4);
+    private static final VectorShuffle<Float> ROTATE_16_BY_2 = rotation(FloatVector.SPECIES_512, 2);
+    private static final VectorShuffle<Float> ROTATE_16_BY_1 = rotation(FloatVector.SPECIES_512, 1);
+    private static final VectorShuffle<Float> ROTATE_8_BY_4 = rotation(FloatVector.SPECIES_256, 4);
+    private static final VectorShuffle<Float> ROTATE_8_BY_2 = rotation(FloatVector.SPECIES_256, 2);
+    private static final VectorShuffle<Float> ROTATE_8_BY_1 = rotation(FloatVector.SPECIES_256, 1);
+    private static final VectorShuffle<Float> ROTATE_4_BY_2 = rotation(FloatVector.SPECIES_128, 2);
+    private static final VectorShuffle<Float> ROTATE_4_BY_1 = rotation(FloatVector.SPECIES_128, 1);
+
+    /** Lane {@code i} takes lane {@code (i + by) mod length}. */
+    private static VectorShuffle<Float> rotation(VectorSpecies<Float> s, int by) {
+        return VectorShuffle.fromOp(s, i -> (i + by) % s.length());
     }
 
     /** {@code a[aOff..aOff+n) . b[bOff..bOff+n)}. */

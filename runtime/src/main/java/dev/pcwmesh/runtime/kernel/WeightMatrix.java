@@ -64,10 +64,9 @@ public final class WeightMatrix {
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
-     * batched prefill and single-token steps agree bit for bit. F16 and BF16 rows are widened to
-     * floats once per batch (exactly) and dotted by {@link F16Kernel#dotDecoded} (four vectors at a
-     * time by {@link F16Kernel#dotDecoded4}, bit for bit the same), which adds the
-     * same products in the same order as their {@code dot}.
+     * batched prefill and single-token steps agree bit for bit. Where the type allows
+     * ({@link UnpackedRows}), each worker unpacks a block of rows at a time and passes four
+     * vectors at a time over it; other types take their {@code dot} per row and vector.
      */
     public void matMul(float[] x, int batch, float[] out) {
         if (batch == 1) {
@@ -75,29 +74,60 @@ public final class WeightMatrix {
             return;
         }
         QuantizedActivations a = prepare(x, batch * cols);
-        boolean widenOnce = a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16;
-        Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
-            float[] row = widenOnce ? rowBuffer(cols) : null;
-            float[] four = widenOnce ? new float[4] : null;
-            for (int r = from; r < to; r++) {
-                if (widenOnce) {
-                    kernel.dequantize(data, (long) r * cols, row, 0, cols);
-                    int b = 0;
-                    for (; b + 4 <= batch; b += 4) {
-                        F16Kernel.dotDecoded4(row, a.values, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
-                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r] = four[k];
-                    }
-                    for (; b < batch; b++) out[b * rows + r] = F16Kernel.dotDecoded(row, a.values, b * cols, cols);
-                } else {
+        UnpackedRows unpacked = UnpackedRows.of(kernel, a, WeightMatrix::unpackedActivations);
+        if (unpacked == null) {
+            Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
+                for (int r = from; r < to; r++) {
                     for (int b = 0; b < batch; b++) out[b * rows + r] = kernel.dot(data, (long) r * cols, a, b * cols, cols);
+                }
+            });
+            return;
+        }
+        int block = Math.max(1, ROW_BLOCK_BYTES / (Float.BYTES * cols));
+        Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
+            float[] w = rowBuffer(block * cols);
+            float[] side = new float[unpacked.sideData(block * cols)];
+            float[] four = new float[4];
+            for (int r0 = from; r0 < to; r0 += block) {
+                int n = Math.min(block, to - r0);
+                for (int i = 0; i < n; i++) unpacked.unpack(data, (long) (r0 + i) * cols, cols, w, side, i * cols);
+                int b = 0;
+                for (; b + 4 <= batch; b += 4) {
+                    for (int i = 0; i < n; i++) {
+                        unpacked.dot4(w, side, i * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
+                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r0 + i] = four[k];
+                    }
+                }
+                for (; b < batch; b++) {
+                    for (int i = 0; i < n; i++) out[b * rows + r0 + i] = unpacked.dot(w, side, i * cols, b * cols, cols);
                 }
             }
         });
     }
 
+    /**
+     * The most bytes of unpacked rows a worker holds at once. A batch of hundreds of vectors
+     * (1-3 MB) does not fit a core's L2 cache, so dotting one row with every vector streamed the
+     * batch from L3 for each row; a block of rows this size stays in L2 while four vectors at a
+     * time pass over all of its rows, and the batch is streamed once per block.
+     */
+    private static final int ROW_BLOCK_BYTES = 96 * 1024;
+
+    /** The calling thread's buffer for a batch's unpacked activations, at least {@code n} long (read by the workers). */
+    private static final ThreadLocal<float[]> unpackedActivations = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] unpackedActivations(int n) {
+        float[] x = unpackedActivations.get();
+        if (x.length < n) {
+            x = new float[n];
+            unpackedActivations.set(x);
+        }
+        return x;
+    }
+
     private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** This thread's buffer for one decoded row, at least {@code n} long. */
+    /** This thread's buffer for a block of decoded rows, at least {@code n} long. */
     private static float[] rowBuffer(int n) {
         float[] row = rowBuffer.get();
         if (row.length < n) {

@@ -150,16 +150,25 @@ class VecDotTest {
         assertEquals(1f, QuantizedActivations.prepare(VecDotType.Q8_1, x, 0, 256, null).s[0]);
     }
 
-    /** Float dots sum their lanes in lane order, whatever the JIT does with {@code reduceLanes}, so results do not change when code gets compiled. */
+    /**
+     * Float dots sum their lanes in one fixed order (upper halves onto lower halves, ggml's
+     * {@code hsum_float_8} for 8 lanes), whatever the JIT does with {@code reduceLanes}, so
+     * results do not change when code gets compiled.
+     */
     @Test
-    void floatLaneSumsAreInLaneOrder() {
-        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        float[] v = new float[s.length()];
-        for (int i = 0; i < v.length; i++) v[i] = (i % 2 == 0 ? 1e8f : 3f) * (i % 4 < 2 ? 1 : -1);
-        float expected = v[0];
-        for (int i = 1; i < v.length; i++) expected += v[i];
-        for (int rep = 0; rep < 20_000; rep++) {
-            assertSameBits(expected, Vectors.sumLanes(jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), "lane sum, call " + rep);
+    void floatLaneSumsAddHalvesInAFixedOrder() {
+        for (var s : java.util.List.of(jdk.incubator.vector.FloatVector.SPECIES_128, jdk.incubator.vector.FloatVector.SPECIES_256,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED)) {
+            float[] v = new float[s.length()];
+            for (int i = 0; i < v.length; i++) v[i] = (i % 2 == 0 ? 1e8f : 3f) * (i % 4 < 2 ? 1 : -1) + i;
+            float[] halves = v.clone();
+            for (int n = halves.length; n > 1; n /= 2) {
+                for (int i = 0; i < n / 2; i++) halves[i] += halves[i + n / 2];
+            }
+            if (s.length() == 8) assertSameBits(((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])), halves[0], "hsum_float_8");
+            for (int rep = 0; rep < 20_000; rep++) {
+                assertSameBits(halves[0], Vectors.sumLanes(jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), s + " lane sum, call " + rep);
+            }
         }
     }
 
@@ -213,6 +222,20 @@ class VecDotTest {
         }
     }
 
+    /** Random blocks of a quantized type with every byte set to {@code fill} except the f16 scale fields, which stay finite. */
+    static byte[] extremeWeights(GgmlType t, int blocks, int fill, Random r) {
+        byte[] scales = weights(t, blocks, r);
+        byte[] bytes = new byte[scales.length];
+        Arrays.fill(bytes, (byte) fill);
+        for (int b = 0; b < blocks; b++) {
+            for (int f : QuantKernelTest.halfFields(t)) {
+                bytes[b * t.blockBytes() + f] = scales[b * t.blockBytes() + f];
+                bytes[b * t.blockBytes() + f + 1] = scales[b * t.blockBytes() + f + 1];
+            }
+        }
+        return bytes;
+    }
+
     /** Extreme activations: all values equal to the block's max (quants of 127 or -127) against weights at their extremes. */
     @ParameterizedTest
     @EnumSource(W.class)
@@ -225,18 +248,7 @@ class VecDotTest {
             float[] x = new float[n];
             Arrays.fill(x, 3f * sign);
             for (int fill : new int[] {0x00, 0xFF, 0x80, 0x7F}) {
-                byte[] bytes = weights(t, n / t.blockSize(), r);
-                if (t.blockSize() > 1) {
-                    // every quant byte at its extreme, scales kept finite (randomBlocks set them)
-                    byte[] copy = bytes.clone();
-                    Arrays.fill(bytes, (byte) fill);
-                    for (int b = 0; b < n / t.blockSize(); b++) {
-                        for (int f : QuantKernelTest.halfFields(t)) {
-                            bytes[b * t.blockBytes() + f] = copy[b * t.blockBytes() + f];
-                            bytes[b * t.blockBytes() + f + 1] = copy[b * t.blockBytes() + f + 1];
-                        }
-                    }
-                }
+                byte[] bytes = t.blockSize() > 1 ? extremeWeights(t, n / t.blockSize(), fill, r) : weights(t, n / t.blockSize(), r);
                 QuantizedActivations a = k.prepare(x, 0, n, null);
                 ReferenceVecDot.Q8 ref = ReferenceVecDot.prepare(t, x, n);
                 assertDotLikeReference(t, k.dot(MemorySegment.ofArray(bytes), 0, a, 0, n), ReferenceVecDot.dot(t, bytes, ref, n),
@@ -254,19 +266,44 @@ class VecDotTest {
     void weightMatrixMatVecAndMatMulAgreeBitForBit(W w) {
         GgmlType t = w.type;
         Random r = new Random(42 + t.id());
-        int rows = 37;
-        for (int cols : t.blockSize() == 1 ? new int[] {512, 100} : new int[] {512}) matVecAndMatMulAgree(t, rows, cols, r);
+        int rows = 61;   // with 1024 columns, more than one of matMul's blocks of rows (24) per worker
+        for (int cols : t.blockSize() == 1 ? new int[] {1024, 100} : new int[] {1024}) matVecAndMatMulAgree(t, rows, cols, r);
+    }
+
+    /**
+     * The same agreement with every quant byte at an extreme (int8 -128 and 127 for Q8_0, the
+     * largest nibbles for Q4_0/Q5_0) and activations that quantize to +-127: the largest integer
+     * sums a block can have, which matMul's float lanes must still add exactly.
+     */
+    @ParameterizedTest
+    @EnumSource(W.class)
+    void matMulOfExtremeQuantsAgreesWithMatVec(W w) {
+        GgmlType t = w.type;
+        if (t.blockSize() == 1) return;
+        Random r = new Random(7);
+        int rows = 9, cols = 512;
+        for (int fill : new int[] {0x80, 0x7F, 0xFF}) {
+            byte[] bytes = extremeWeights(t, rows * cols / t.blockSize(), fill, r);
+            float[] x = new float[5 * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (i / cols) % 2 == 0 ? 3f : -3f;
+            matVecAndMatMulAgree(t, rows, cols, bytes, x);
+        }
     }
 
     private static void matVecAndMatMulAgree(GgmlType t, int rows, int cols, Random r) {
         float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        byte[] bytes = new byte[(int) t.bytesFor((long) rows * cols)];
+        TypeKernel.of(t).quantize(src, 0, rows * cols, MemorySegment.ofArray(bytes), 0);
+        int batch = 6;   // a block of four vectors (matMul's blocked path) and two more
+        matVecAndMatMulAgree(t, rows, cols, bytes, activations(batch * cols, r));
+    }
+
+    private static void matVecAndMatMulAgree(GgmlType t, int rows, int cols, byte[] all, float[] x) {
+        int batch = x.length / cols;
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
-            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
-            byte[] all = seg.toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment seg = arena.allocate(all.length);
+            seg.copyFrom(MemorySegment.ofArray(all));
             WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
-            int batch = 6;   // a block of four vectors (matMul's blocked path) and two more
-            float[] x = activations(batch * cols, r);
             float[] out = new float[batch * rows];
             m.matMul(x, batch, out);
             int rowBytes = (int) t.bytesFor(cols);
