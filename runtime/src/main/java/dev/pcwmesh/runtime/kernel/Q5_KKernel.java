@@ -22,7 +22,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  * {@code qh[l]}, value {@code 64i + 32 + l} the high nibble and bit {@code 2i+1}; a value is
  * {@code d*sc * q - dmin*m}. Quantization is ggml's {@code quantize_row_q5_K_ref}.
  */
-final class Q5_KKernel implements SuperBlockKernel {
+final class Q5_KKernel implements ScaleMinKernel {
     private static final int BYTES = 176;
 
     @Override public GgmlType type() { return GgmlType.Q5_K; }
@@ -58,8 +58,8 @@ final class Q5_KKernel implements SuperBlockKernel {
         }
     }
 
-    /** Quants {@code [o, o+N)} of sub-block {@code j}, in {@link Int8Lanes}' chunks. */
-    private static ByteVector quants(MemorySegment data, long off, int j, int o) {
+    @Override
+    public ByteVector quants(MemorySegment data, long off, int j, int o) {
         return Int8Lanes.shr(Int8Lanes.load(data, off + 48 + 32 * (j >> 1) + o), 4 * (j & 1)).and((byte) 0x0F)
                 .or(Int8Lanes.bit4(Int8Lanes.load(data, off + 16 + o), (byte) (1 << j)));
     }
@@ -67,17 +67,6 @@ final class Q5_KKernel implements SuperBlockKernel {
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.Q8_K; }
 
     @Override public int blockBytes() { return BYTES; }
-
-    @Override
-    public void unpack(MemorySegment data, long off, float[] values, int at, float[] header, int h) {
-        header[h] = Lanes.half(data, off);
-        header[h + 1] = Lanes.half(data, off + 2);
-        for (int j = 0; j < 8; j++) {
-            header[h + 2 + j] = KQuants.min(data, off + 4, j);
-            int scale = KQuants.scale(data, off + 4, j);
-            for (int o = 0; o < 32; o += Int8Lanes.N) SuperBlockFloats.put(quants(data, off, j, o), scale, values, at + 32 * j + o);
-        }
-    }
 
     /**
      * ggml's {@code ggml_vec_dot_q5_K_q8_K_generic}: per super-block the integer sum of
