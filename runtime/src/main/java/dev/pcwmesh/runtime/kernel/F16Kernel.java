@@ -39,11 +39,7 @@ final class F16Kernel implements TypeKernel {
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.F16, aOffset, n);
-        float[] row = ROW.get();
-        if (row.length < n) {
-            row = new float[n];
-            ROW.set(row);
-        }
+        float[] row = WeightMatrix.atLeast(ROW, n);
         dequantize(data, first, row, 0, n);
         return dotDecoded(row, 0, a.values, aOffset, n);
     }

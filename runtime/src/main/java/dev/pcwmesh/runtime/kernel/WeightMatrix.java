@@ -117,24 +117,24 @@ public final class WeightMatrix {
     private static final ThreadLocal<float[]> unpackedActivations = ThreadLocal.withInitial(() -> new float[0]);
 
     private static float[] unpackedActivations(int n) {
-        float[] x = unpackedActivations.get();
-        if (x.length < n) {
-            x = new float[n];
-            unpackedActivations.set(x);
-        }
-        return x;
+        return atLeast(unpackedActivations, n);
     }
 
     private static final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
 
     /** This thread's buffer for a block of decoded rows, at least {@code n} long. */
     private static float[] rowBuffer(int n) {
-        float[] row = rowBuffer.get();
-        if (row.length < n) {
-            row = new float[n];
-            rowBuffer.set(row);
+        return atLeast(rowBuffer, n);
+    }
+
+    /** This thread's array in {@code buffers}, replaced by a larger one first if it is shorter than {@code n}. */
+    static float[] atLeast(ThreadLocal<float[]> buffers, int n) {
+        float[] b = buffers.get();
+        if (b.length < n) {
+            b = new float[n];
+            buffers.set(b);
         }
-        return row;
+        return b;
     }
 
     /** Decodes row {@code r} into {@code dst[off..off+cols)} (embedding lookup). */
