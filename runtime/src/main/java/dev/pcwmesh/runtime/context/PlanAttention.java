@@ -126,11 +126,15 @@ public final class PlanAttention implements Attention {
                 Arrays.fill(sc, i, i + b.length(), Float.NEGATIVE_INFINITY);  // chosen below
             } else {
                 float[] keys = b.keys(layer);
-                float[] far = rerope == null ? null : b.farKeys()[layer];
-                for (int j = 0; j < b.length(); j++) {
-                    sc[i + j] = rerope != null && qPos - b.positions()[j] >= rerope.window()
-                            ? Vectors.dot(farQ, 0, far, j * kvDim + kvOff, headDim) * scale
-                            : Vectors.dot(q, qOff, keys, j * kvDim + kvOff, headDim) * scale;
+                if (rerope == null) {
+                    Vectors.scaledDots(q, qOff, keys, kvOff, kvDim, b.length(), headDim, scale, sc, i);
+                } else {
+                    float[] far = b.farKeys()[layer];
+                    for (int j = 0; j < b.length(); j++) {
+                        sc[i + j] = qPos - b.positions()[j] >= rerope.window()
+                                ? Vectors.dot(farQ, 0, far, j * kvDim + kvOff, headDim) * scale
+                                : Vectors.dot(q, qOff, keys, j * kvDim + kvOff, headDim) * scale;
+                    }
                 }
                 scored += b.length();
             }
@@ -141,11 +145,15 @@ public final class PlanAttention implements Attention {
 
         int visible = base + t + 1;
         float[] liveKeys = live.keys(layer);
-        float[] liveFar = rerope == null ? null : live.farKeys(layer);
-        for (int j = 0; j < visible; j++) {
-            sc[i + j] = rerope != null && qPos - live.position(j) >= rerope.window()
-                    ? Vectors.dot(farQ, 0, liveFar, j * kvDim + kvOff, headDim) * scale
-                    : Vectors.dot(q, qOff, liveKeys, j * kvDim + kvOff, headDim) * scale;
+        if (rerope == null) {
+            Vectors.scaledDots(q, qOff, liveKeys, kvOff, kvDim, visible, headDim, scale, sc, i);
+        } else {
+            float[] liveFar = live.farKeys(layer);
+            for (int j = 0; j < visible; j++) {
+                sc[i + j] = qPos - live.position(j) >= rerope.window()
+                        ? Vectors.dot(farQ, 0, liveFar, j * kvDim + kvOff, headDim) * scale
+                        : Vectors.dot(q, qOff, liveKeys, j * kvDim + kvOff, headDim) * scale;
+            }
         }
         scored += visible;
         int total = i + visible;
@@ -155,21 +163,15 @@ public final class PlanAttention implements Attention {
         i = 0;
         for (int bi = 0; bi < blocks.size(); bi++) {
             ContextPlan.Block b = blocks.get(bi);
-            float[] values = b.values(layer);
-            float mass = 0;
-            for (int j = 0; j < b.length(); j++) {
-                float w = sc[i + j];
-                if (w != 0f) Vectors.axpy(w, values, j * kvDim + kvOff, out, qOff, headDim);
-                mass += w;
+            Vectors.addWeightedRows(sc, i, b.length(), b.values(layer), kvOff, kvDim, out, qOff, headDim);
+            if (probe != null) {
+                float mass = 0;
+                for (int j = 0; j < b.length(); j++) mass += sc[i + j];
+                probe.blockMass(layer, t, h, bi, mass);
             }
-            if (probe != null) probe.blockMass(layer, t, h, bi, mass);
             i += b.length();
         }
-        float[] liveValues = live.values(layer);
-        for (int j = 0; j < visible; j++) {
-            float w = sc[i + j];
-            if (w != 0f) Vectors.axpy(w, liveValues, j * kvDim + kvOff, out, qOff, headDim);
-        }
+        Vectors.addWeightedRows(sc, i, visible, live.values(layer), kvOff, kvDim, out, qOff, headDim);
         return scored;
     }
 

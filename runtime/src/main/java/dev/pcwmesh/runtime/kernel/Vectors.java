@@ -68,6 +68,87 @@ public final class Vectors {
         return sum;
     }
 
+    /**
+     * {@code out[outOff + j] = dot(q, qOff, keys, kOff + j * stride, n) * scale} for
+     * {@code j < count}: attention scores of one query against rows of a key matrix, each
+     * {@link #dot} bit for bit, four rows at a time. Four independent accumulator chains hide the
+     * latency of the FMAs and of the lane folds that one key at a time waits on, and each
+     * query vector is loaded once for four keys.
+     */
+    public static void scaledDots(float[] q, int qOff, float[] keys, int kOff, int stride, int count, int n, float scale,
+                                  float[] out, int outOff) {
+        int upper = S.loopBound(n);
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int k0 = kOff + j * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            for (int i = 0; i < upper; i += S.length()) {
+                FloatVector qv = FloatVector.fromArray(S, q, qOff + i);
+                a0 = qv.fma(FloatVector.fromArray(S, keys, k0 + i), a0);
+                a1 = qv.fma(FloatVector.fromArray(S, keys, k1 + i), a1);
+                a2 = qv.fma(FloatVector.fromArray(S, keys, k2 + i), a2);
+                a3 = qv.fma(FloatVector.fromArray(S, keys, k3 + i), a3);
+            }
+            float s0 = sumLanes(a0), s1 = sumLanes(a1), s2 = sumLanes(a2), s3 = sumLanes(a3);
+            for (int i = upper; i < n; i++) {
+                s0 += q[qOff + i] * keys[k0 + i];
+                s1 += q[qOff + i] * keys[k1 + i];
+                s2 += q[qOff + i] * keys[k2 + i];
+                s3 += q[qOff + i] * keys[k3 + i];
+            }
+            out[outOff + j] = s0 * scale;
+            out[outOff + j + 1] = s1 * scale;
+            out[outOff + j + 2] = s2 * scale;
+            out[outOff + j + 3] = s3 * scale;
+        }
+        for (; j < count; j++) out[outOff + j] = dot(q, qOff, keys, kOff + j * stride, n) * scale;
+    }
+
+    /**
+     * {@code y[yOff..yOff+n) += w[wOff + j] * x[xOff + j * stride ..]} for {@code j < count} in
+     * order, rows whose weight is zero left out: {@link #axpy} row after row, bit for bit, but
+     * with the sums held in registers across the rows (four vectors of {@code y} at a time)
+     * instead of loaded and stored for every row. Attention's weighted sum of values.
+     */
+    public static void addWeightedRows(float[] w, int wOff, int count, float[] x, int xOff, int stride, float[] y, int yOff, int n) {
+        int lanes = S.length(), upper = S.loopBound(n);
+        int c = 0;
+        for (; c + 4 * lanes <= upper; c += 4 * lanes) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yOff + c), y1 = FloatVector.fromArray(S, y, yOff + c + lanes),
+                    y2 = FloatVector.fromArray(S, y, yOff + c + 2 * lanes), y3 = FloatVector.fromArray(S, y, yOff + c + 3 * lanes);
+            for (int j = 0; j < count; j++) {
+                float wj = w[wOff + j];
+                if (wj == 0f) continue;
+                FloatVector vw = FloatVector.broadcast(S, wj);
+                int row = xOff + j * stride + c;
+                y0 = FloatVector.fromArray(S, x, row).fma(vw, y0);
+                y1 = FloatVector.fromArray(S, x, row + lanes).fma(vw, y1);
+                y2 = FloatVector.fromArray(S, x, row + 2 * lanes).fma(vw, y2);
+                y3 = FloatVector.fromArray(S, x, row + 3 * lanes).fma(vw, y3);
+            }
+            y0.intoArray(y, yOff + c);
+            y1.intoArray(y, yOff + c + lanes);
+            y2.intoArray(y, yOff + c + 2 * lanes);
+            y3.intoArray(y, yOff + c + 3 * lanes);
+        }
+        for (; c < upper; c += lanes) {
+            FloatVector acc = FloatVector.fromArray(S, y, yOff + c);
+            for (int j = 0; j < count; j++) {
+                float wj = w[wOff + j];
+                if (wj != 0f) acc = FloatVector.fromArray(S, x, xOff + j * stride + c).fma(FloatVector.broadcast(S, wj), acc);
+            }
+            acc.intoArray(y, yOff + c);
+        }
+        for (; c < n; c++) {
+            float acc = y[yOff + c];
+            for (int j = 0; j < count; j++) {
+                float wj = w[wOff + j];
+                if (wj != 0f) acc += wj * x[xOff + j * stride + c];
+            }
+            y[yOff + c] = acc;
+        }
+    }
+
     /** {@code y[yOff..] += alpha * x[xOff..]} over {@code n} values. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(S, alpha);

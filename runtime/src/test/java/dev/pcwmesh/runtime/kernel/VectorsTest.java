@@ -1,0 +1,66 @@
+package dev.pcwmesh.runtime.kernel;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Attention's batched helpers give the numbers of the one-row operations they replace, bit for
+ * bit: {@link Vectors#scaledDots} those of {@link Vectors#dot}, {@link Vectors#addWeightedRows}
+ * those of {@link Vectors#axpy} row after row. Lengths cover whole vectors, the four-vector
+ * chunks of the weighted sum, and scalar tails.
+ */
+class VectorsTest {
+    private static final int[] LENGTHS = {1, 7, 16, 32, 64, 72, 80, 96, 128, 130, 256};
+    private static final int[] COUNTS = {0, 1, 3, 4, 5, 8, 17};
+
+    @Test
+    void scaledDotsAreDotsTimesScale() {
+        Random r = new Random(11);
+        for (int n : LENGTHS) {
+            for (int count : COUNTS) {
+                int stride = n + 5, kOff = 3, qOff = 2, outOff = 4;
+                float[] q = random(r, qOff + n), keys = random(r, kOff + Math.max(count, 1) * stride);
+                float scale = 0.125f + r.nextFloat();
+                float[] out = new float[outOff + count];
+                Vectors.scaledDots(q, qOff, keys, kOff, stride, count, n, scale, out, outOff);
+                for (int j = 0; j < count; j++) {
+                    float expected = Vectors.dot(q, qOff, keys, kOff + j * stride, n) * scale;
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[outOff + j]),
+                            "n=" + n + " count=" + count + " key " + j + ": " + expected + " vs " + out[outOff + j]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightedRowsAreAxpysInOrder() {
+        Random r = new Random(12);
+        for (int n : LENGTHS) {
+            for (int count : COUNTS) {
+                int stride = n + 3, xOff = 1, wOff = 2, yOff = 5;
+                float[] x = random(r, xOff + Math.max(count, 1) * stride);
+                float[] w = random(r, wOff + count);
+                for (int j = 0; j < count; j += 3) w[wOff + j] = 0f;  // zero weights are skipped, as attention skips them
+                float[] start = random(r, yOff + n + 2);
+                float[] expected = start.clone(), got = start.clone();
+                for (int j = 0; j < count; j++) {
+                    if (w[wOff + j] != 0f) Vectors.axpy(w[wOff + j], x, xOff + j * stride, expected, yOff, n);
+                }
+                Vectors.addWeightedRows(w, wOff, count, x, xOff, stride, got, yOff, n);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]),
+                            "n=" + n + " count=" + count + " element " + i + ": " + expected[i] + " vs " + got[i]);
+                }
+            }
+        }
+    }
+
+    private static float[] random(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+}
