@@ -1,14 +1,26 @@
 package dev.pcwmesh.runtime.kernel;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed pool of one worker per core that splits a range of rows into equal contiguous
- * chunks. The calling thread takes the first chunk itself, so a one-core machine runs with no
- * hand-off at all. The number of threads is {@code -Dpcw.threads=N} or the number of cores.
+ * One worker per core that splits a range of rows into equal contiguous chunks. The calling
+ * thread takes the first chunk itself, so a one-core machine runs with no hand-off at all. The
+ * number of threads is {@code -Dpcw.threads=N} or the number of cores.
+ *
+ * <p>Why the workers spin: one decoded token is a few hundred short parallel steps (every
+ * matrix product, every layer's attention), each a few tens of microseconds. Waking a parked
+ * thread for each (a futex call, then the scheduler) cost 5-20 microseconds a step, 10-20 % of
+ * a token. So a worker that finishes a chunk keeps polling for the next step for
+ * {@code -Dpcw.spinMicros} (200 by default) before it parks, as llama.cpp's threads do, and
+ * the caller polls for the workers' chunks. A mesh service that goes idle parks its workers
+ * within that time.
+ *
+ * <p>One caller uses the workers at a time. Another caller (a second request in the same JVM)
+ * or a nested call from inside a chunk runs its whole range on its own thread meanwhile: the
+ * numbers are the same, since every row is computed the same way whichever thread takes it.
  */
 public final class Parallel {
 
@@ -24,8 +36,10 @@ public final class Parallel {
      */
     public static final int MIN_WORK_PER_CHUNK = 32 * 1024;
 
+    private static final long SPIN_NANOS = Long.getLong("pcw.spinMicros", 200) * 1000;
+
     private static volatile int threads = Integer.getInteger("pcw.threads", Runtime.getRuntime().availableProcessors());
-    private static volatile ExecutorService pool;
+    private static volatile Workers workers;
 
     private Parallel() {}
 
@@ -37,28 +51,24 @@ public final class Parallel {
         if (n < 1) throw new IllegalArgumentException("threads must be at least 1, got " + n);
         if (n != threads) {
             threads = n;
-            ExecutorService old = pool;
-            pool = null;
+            Workers old = workers;
+            workers = null;
             if (old != null) old.shutdown();
         }
     }
 
-    private static ExecutorService pool() {
-        ExecutorService p = pool;
-        if (p == null) {
+    private static Workers workers() {
+        Workers w = workers;
+        if (w == null) {
             synchronized (Parallel.class) {
-                p = pool;
-                if (p == null) {
-                    p = Executors.newFixedThreadPool(Math.max(1, threads - 1), r -> {
-                        Thread t = new Thread(r, "pcw-kernel");
-                        t.setDaemon(true);
-                        return t;
-                    });
-                    pool = p;
+                w = workers;
+                if (w == null) {
+                    w = new Workers(Math.max(1, threads - 1));
+                    workers = w;
                 }
             }
         }
-        return p;
+        return w;
     }
 
     /** The smallest chunk worth a thread when each row costs {@code workPerRow} multiply-adds. */
@@ -72,40 +82,138 @@ public final class Parallel {
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        if (chunks <= 1) {
+        Workers w = chunks <= 1 ? null : workers();
+        if (w == null || !w.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
-        CountDownLatch done = new CountDownLatch(chunks - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        ExecutorService p = pool();
-        for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks);
-            int to = (int) ((long) n * (c + 1) / chunks);
-            p.execute(() -> {
-                try {
-                    body.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
+        Job job;
         try {
-            body.run(0, (int) ((long) n / chunks));
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);
+            chunks = Math.min(chunks, w.threads.length + 1);
+            job = new Job(body, n, chunks);
+            w.start(job);
+            job.run(0);
+            job.awaitWorkers();
+        } finally {
+            w.busy.set(false);
         }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for kernel workers", e);
-        }
-        Throwable t = failure.get();
+        Throwable t = job.failure.get();
         if (t instanceof RuntimeException re) throw re;
         if (t instanceof Error err) throw err;
         if (t != null) throw new IllegalStateException(t);
+    }
+
+    /**
+     * One step of polling that began at {@code start}, or false once it has lasted
+     * {@code SPIN_NANOS} (then the poller parks). The first eighth of that time spins; the rest
+     * yields the core in each step, so that on a machine with more runnable threads than cores
+     * (another process, more workers than cores) the thread being waited for gets to run.
+     */
+    private static boolean pause(long start) {
+        long waited = System.nanoTime() - start;
+        if (waited >= SPIN_NANOS) return false;
+        if (waited < SPIN_NANOS / 8) Thread.onSpinWait();
+        else Thread.yield();
+        return true;
+    }
+
+    /** One call's range: chunk {@code c} goes to worker {@code c} (0 is the caller). */
+    private static final class Job {
+        final RangeBody body;
+        final int n;
+        final int chunks;
+        final AtomicInteger pending;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(RangeBody body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.pending = new AtomicInteger(chunks - 1);
+        }
+
+        void run(int chunk) {
+            try {
+                body.run((int) ((long) n * chunk / chunks), (int) ((long) n * (chunk + 1) / chunks));
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        }
+
+        /** Polls for the workers' chunks, then (a worker descheduled on a busy machine) sleeps in short steps. */
+        void awaitWorkers() {
+            long start = System.nanoTime();
+            while (pending.get() > 0) {
+                if (!pause(start)) LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    /** The worker threads: each polls {@link #current} for a job it has not run yet, then parks. */
+    private static final class Workers {
+        final Thread[] threads;
+        /** Set while a caller's job runs on the workers. */
+        final AtomicBoolean busy = new AtomicBoolean();
+        volatile Job current;
+        volatile boolean stopped;
+        /** Per worker: whether it is parked (or about to park), so {@link #start} must unpark it. */
+        final AtomicBoolean[] parked;
+
+        Workers(int count) {
+            threads = new Thread[count];
+            parked = new AtomicBoolean[count];
+            for (int i = 0; i < count; i++) {
+                int chunk = i + 1;
+                parked[i] = new AtomicBoolean();
+                threads[i] = new Thread(() -> loop(chunk), "pcw-kernel");
+                threads[i].setDaemon(true);
+                threads[i].start();
+            }
+        }
+
+        void start(Job job) {
+            current = job;
+            // After the write of current: a worker that set parked before it reads current again
+            // either sees this job or is unparked here (both fields are volatile).
+            for (int c = 1; c < job.chunks; c++) {
+                if (parked[c - 1].get()) LockSupport.unpark(threads[c - 1]);
+            }
+        }
+
+        private void loop(int chunk) {
+            Job last = null;
+            while (!stopped) {
+                Job job = awaitNew(last, chunk);
+                if (job == null) return;
+                last = job;
+                if (chunk < job.chunks) {
+                    job.run(chunk);
+                    job.pending.decrementAndGet();
+                }
+            }
+        }
+
+        /** The next job other than {@code last}, polling for a while and then parked; null once stopped. */
+        private Job awaitNew(Job last, int chunk) {
+            long start = System.nanoTime();
+            AtomicBoolean flag = parked[chunk - 1];
+            while (true) {
+                Job job = current;
+                if (job != last) return job;
+                if (stopped) return null;
+                if (!pause(start)) {
+                    flag.set(true);
+                    if (current == last && !stopped) LockSupport.park(this);
+                    flag.set(false);
+                }
+            }
+        }
+
+        /** Waits for a running job, then stops the workers; no job starts after (busy stays set). */
+        void shutdown() {
+            while (!busy.compareAndSet(false, true)) Thread.onSpinWait();
+            stopped = true;
+            for (Thread t : threads) LockSupport.unpark(t);
+        }
     }
 }
