@@ -24,11 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DemoModelEvalTest {
 
     /**
-     * Issue 4 asks for 0.9 on 20 questions. The shipped model answers 82 of these 100 (session 6's
-     * 4-layer model 79); on 20 questions (seed 2) the two answered 15 and 17, which is within
-     * the noise of 20 samples, so the check asks 100 and sets its bar at 0.75, about two
-     * standard errors below what ships, until a better model does. It guards the model and the
-     * eval harness against regressions.
+     * Issue 4 asks for 0.9 with 20 samples. This asks 20 samples at each of five depths (100
+     * questions, seed 3), so one question moves the figure by 0.01 rather than 0.05. The shipped
+     * model answers 94 of them (session 7's 82, session 6's 79). It guards the model and the eval
+     * harness against regressions.
      */
     @Test
     void withinOneWindowMostNeedlesAreAnswered() {
@@ -38,7 +37,7 @@ class DemoModelEvalTest {
             EvalReport report = new Evaluation(model, config).run(new ProgressBar(new PrintWriter(new StringWriter())));
             assertEquals(100, report.results().size());
             double accuracy = report.accuracy("sequential", 1);
-            assertTrue(accuracy >= 0.75, "one-window needle exact match " + accuracy + " over 100 questions");
+            assertTrue(accuracy >= 0.9, "one-window needle exact match " + accuracy + " over 100 questions");
         }
     }
 
