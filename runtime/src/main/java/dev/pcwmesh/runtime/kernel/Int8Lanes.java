@@ -72,7 +72,7 @@ final class Int8Lanes {
      * 2^24 in magnitude).
      */
     static FloatVector accumulate(FloatVector acc, IntVector sums, float scale) {
-        return ((FloatVector) sums.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(FI, scale), acc);
+        return ((FloatVector) sums.convertShape(VectorOperators.I2F, FI, 0)).fma(FloatVector.broadcast(FI, scale), acc);
     }
 
     /**
