@@ -16,7 +16,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import data  # noqa: E402
 import gguf  # noqa: E402
 import train  # noqa: E402
 from bpe import Tokenizer  # noqa: E402
@@ -32,18 +31,14 @@ def relation(question):
 
 
 def heldout_questions(tok, n, context):
-    """train.eval_example's questions (same generator calls, same seed), with each question's
-    relation and the number of the document's facts that share it."""
+    """train.py's final held-out questions (`train.eval_document`, same seed), with each
+    question's relation and the number of the document's facts that share it."""
     rng = random.Random(4242)
     out = []
-    while len(out) < n:
-        doc, facts = data.make_document(rng, "heldout", rng.randint(4, 8), tok.count, rng.randint(118, 212))
-        f = rng.choice(facts)
-        p_ids = tok.encode(data.prompt_text(doc, f[1]), bos=True)
-        a_ids = tok.encode(data.answer_text(f[0])) + [tok.eos]
-        if len(p_ids) + len(a_ids) <= context:
-            rel = relation(f[1])
-            out.append((p_ids, a_ids, rel, sum(relation(g[1]) == rel for g in facts)))
+    for _ in range(n):
+        _, f, facts, p_ids, a_ids = train.eval_document(rng, tok, "heldout", context)
+        rel = relation(f[1])
+        out.append((p_ids, a_ids, rel, sum(relation(g[1]) == rel for g in facts)))
     return out
 
 

@@ -50,10 +50,11 @@ def tokenizer_corpus(n, seed):
 DOC_SCALE = 1   # full-length documents are this many times 118-212 tokens (4 for the long-context variants)
 
 
-def eval_example(rng, tok, split, context=256):
-    """One evaluation example: a full-length document (~120-220 tokens times DOC_SCALE) with 4-8
-    facts and one question. Returns (prompt_text, answer, prompt_ids, answer_ids) with answer_ids
-    ending in EOS."""
+def eval_document(rng, tok, split, context=256):
+    """One evaluation document: a full-length document (~120-220 tokens times DOC_SCALE) with 4-8
+    facts and one question about one of them. Returns (prompt_text, asked_fact, facts, prompt_ids,
+    answer_ids) with answer_ids ending in EOS; facts are the document's (sentence, question,
+    value) tuples."""
     while True:
         doc, facts = data.make_document(rng, split, rng.randint(4, 8), tok.count, rng.randint(118 * DOC_SCALE, 212 * DOC_SCALE))
         f = rng.choice(facts)
@@ -61,7 +62,13 @@ def eval_example(rng, tok, split, context=256):
         p_ids = tok.encode(prompt, bos=True)
         a_ids = tok.encode(data.answer_text(f[0])) + [tok.eos]
         if len(p_ids) + len(a_ids) <= context:
-            return prompt, f[0], p_ids, a_ids
+            return prompt, f, facts, p_ids, a_ids
+
+
+def eval_example(rng, tok, split, context=256):
+    """`eval_document` as (prompt_text, answer, prompt_ids, answer_ids)."""
+    prompt, f, _, p_ids, a_ids = eval_document(rng, tok, split, context)
+    return prompt, f[0], p_ids, a_ids
 
 
 CONTRAST_DOCUMENTS = 0.5   # fraction of training documents with only two relations
