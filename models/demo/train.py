@@ -299,6 +299,12 @@ def load_gguf_weights(model, tensors, new_blocks=()):
     missing = set(names) - set(tensors)
     if missing:
         raise ValueError(f"the GGUF lacks {sorted(missing)}")
+    # A file with more blocks than the model (a 6-layer file read with the default --layers 4)
+    # would otherwise load silently into a truncated network.
+    unused = sorted(set(tensors) - set(names))
+    if unused:
+        raise ValueError(f"the model has no place for {unused[:4]}{' ...' if len(unused) > 4 else ''}: "
+                         f"give the file's shape (--layers, --dim, ...)")
     with torch.no_grad():
         for name, param in names.items():
             t = torch.from_numpy(tensors[name].copy())
