@@ -64,7 +64,7 @@ final class BF16Kernel implements TypeKernel {
             ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < SPARTS; p++) acc = widen(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
         }
-        float sum = Vectors.sumLanes(acc); // in one fixed order: see there
+        float sum = Vectors.sumLanes(F, acc); // in one fixed order: see there
         for (; i < n; i++) sum += toFloat(data.get(Lanes.LE16, base + 2L * i)) * x[xOffset + i];
         return sum;
     }

@@ -90,7 +90,7 @@ final class BlockFloats {
             for (int j = M; j < QK; j += M) block = FloatVector.fromArray(FI, w, wOffset + i + j).fma(FloatVector.fromArray(FI, x, xOffset + i + j), block);
             sum = block.fma(FloatVector.broadcast(FI, ws[wOffset / QK + b] * xs[xOffset / QK + b]), sum);
         }
-        return Vectors.sumLanes(sum);
+        return Vectors.sumLanes(FI, sum);
     }
 
     /** {@link #dot} of one unpacked row with four activation vectors at once, into {@code out[0..4)}: each built exactly as {@code dot} builds it. */
@@ -116,9 +116,9 @@ final class BlockFloats {
             sum2 = b2.fma(FloatVector.broadcast(FI, s * xs[off2 / QK + b]), sum2);
             sum3 = b3.fma(FloatVector.broadcast(FI, s * xs[off3 / QK + b]), sum3);
         }
-        out[0] = Vectors.sumLanes(sum0);
-        out[1] = Vectors.sumLanes(sum1);
-        out[2] = Vectors.sumLanes(sum2);
-        out[3] = Vectors.sumLanes(sum3);
+        out[0] = Vectors.sumLanes(FI, sum0);
+        out[1] = Vectors.sumLanes(FI, sum1);
+        out[2] = Vectors.sumLanes(FI, sum2);
+        out[3] = Vectors.sumLanes(FI, sum3);
     }
 }

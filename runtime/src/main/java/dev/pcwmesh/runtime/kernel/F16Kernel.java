@@ -60,7 +60,7 @@ final class F16Kernel implements TypeKernel {
         for (int upper = n - n % SL; i < upper; i += SL) {
             for (int p = 0; p < SPARTS; p++) acc = FloatVector.fromArray(F, w, wOffset + i + p * L).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
         }
-        float sum = Vectors.sumLanes(acc);
+        float sum = Vectors.sumLanes(F, acc);
         for (; i < n; i++) sum += w[wOffset + i] * x[xOffset + i];
         return sum;
     }
@@ -85,7 +85,7 @@ final class F16Kernel implements TypeKernel {
                 acc3 = wv.fma(FloatVector.fromArray(F, x, off3 + j), acc3);
             }
         }
-        float s0 = Vectors.sumLanes(acc0), s1 = Vectors.sumLanes(acc1), s2 = Vectors.sumLanes(acc2), s3 = Vectors.sumLanes(acc3);
+        float s0 = Vectors.sumLanes(F, acc0), s1 = Vectors.sumLanes(F, acc1), s2 = Vectors.sumLanes(F, acc2), s3 = Vectors.sumLanes(F, acc3);
         for (; i < n; i++) {
             float wi = w[wOffset + i];
             s0 += wi * x[off0 + i];

@@ -35,7 +35,7 @@ final class F32Kernel implements TypeKernel {
             FloatVector w = FloatVector.fromMemorySegment(S, data, base + i * 4L, ByteOrder.LITTLE_ENDIAN);
             acc = w.fma(FloatVector.fromArray(S, x, xOffset + i), acc);
         }
-        float sum = Vectors.sumLanes(acc); // in one fixed order: see there
+        float sum = Vectors.sumLanes(S, acc); // in one fixed order: see there
         for (; i < n; i++) sum += data.get(LE, base + i * 4L) * x[xOffset + i];
         return sum;
     }

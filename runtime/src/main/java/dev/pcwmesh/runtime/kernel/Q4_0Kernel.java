@@ -74,7 +74,7 @@ final class Q4_0Kernel implements Int8BlockKernel {
             }
             sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
         }
-        return Vectors.sumLanes(sum);
+        return Vectors.sumLanes(Int8Lanes.FI, sum);
     }
 
     /** ggml's {@code quantize_row_q4_0_ref}. */

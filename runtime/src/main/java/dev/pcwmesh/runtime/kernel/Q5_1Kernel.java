@@ -74,7 +74,7 @@ final class Q5_1Kernel implements TypeKernel {
             sum = Int8Lanes.accumulate(sum, acc, Lanes.half(data, off) * a.d[blk]);
             mins += Lanes.half(data, off + 2) * a.s[blk];
         }
-        return Vectors.sumLanes(sum) + mins;
+        return Vectors.sumLanes(Int8Lanes.FI, sum) + mins;
     }
 
     /** ggml's {@code quantize_row_q5_1_ref}. */

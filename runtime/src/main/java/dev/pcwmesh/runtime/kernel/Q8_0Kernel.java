@@ -68,7 +68,7 @@ final class Q8_0Kernel implements Int8BlockKernel {
             }
             sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
         }
-        return Vectors.sumLanes(sum);
+        return Vectors.sumLanes(Int8Lanes.FI, sum);
     }
 
     /** ggml's {@code quantize_row_q8_0_ref}. */

@@ -19,7 +19,7 @@ public final class RmsNorm {
             acc = v.fma(v, acc);
         }
         // Sum in double, as ggml does, so long rows do not lose precision.
-        double sum = Vectors.sumLanes(acc); // in one fixed order: see there
+        double sum = Vectors.sumLanes(S, acc); // in one fixed order: see there
         for (; i < n; i++) sum += (double) x[xOff + i] * x[xOff + i];
         float scale = (float) (1.0 / Math.sqrt(sum / n + eps));
         i = 0;

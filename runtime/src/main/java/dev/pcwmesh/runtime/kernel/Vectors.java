@@ -27,18 +27,38 @@ public final class Vectors {
      * batched F16 product's time; the halves are a few vector adds. (Halving by
      * {@code reinterpretShape} to narrower species is not intrinsified and goes through memory.)
      */
-    static float sumLanes(FloatVector v) {
-        return switch (v.length()) {
-            case 16 -> fold(fold(fold(fold(v, ROTATE_16_BY_8), ROTATE_16_BY_4), ROTATE_16_BY_2), ROTATE_16_BY_1).lane(0);
-            case 8 -> fold(fold(fold(v, ROTATE_8_BY_4), ROTATE_8_BY_2), ROTATE_8_BY_1).lane(0);
-            case 4 -> fold(fold(v, ROTATE_4_BY_2), ROTATE_4_BY_1).lane(0);
-            default -> v.length() == 2 ? v.lane(0) + v.lane(1) : v.lane(0);
+    static float sumLanes(VectorSpecies<Float> species, FloatVector v) {
+        return switch (species.length()) {
+            case 16 -> sum16(v);
+            case 8 -> sum8(v);
+            case 4 -> sum4(v);
+            default -> species.length() == 2 ? v.lane(0) + v.lane(1) : v.lane(0);
         };
     }
 
-    /** Lane {@code i} of {@code v} plus the lane the rotation brings to {@code i}. */
-    private static FloatVector fold(FloatVector v, VectorShuffle<Float> rotation) {
-        return v.add(v.rearrange(rotation));
+    // The caller names the species (a constant in every kernel), not v.length(), and each shape
+    // has its own method rather than a shared fold(v, rotation): then the switch folds when the
+    // kernel is compiled and the one method left sees one vector class and inlines. A helper that
+    // is not inlined takes the running sum as an object, and C2 then boxes the sum at every block
+    // of the kernel's loop: on an AVX-512 machine, where the F16 kernels use 512-bit vectors and the
+    // integer ones 256-bit, that was Q8_0 decode 2.5x slower, 72 GB of float[] for 256 tokens
+    // (README, "What session 9 changed").
+    private static float sum16(FloatVector v) {
+        v = v.add(v.rearrange(ROTATE_16_BY_8));
+        v = v.add(v.rearrange(ROTATE_16_BY_4));
+        v = v.add(v.rearrange(ROTATE_16_BY_2));
+        return v.add(v.rearrange(ROTATE_16_BY_1)).lane(0);
+    }
+
+    private static float sum8(FloatVector v) {
+        v = v.add(v.rearrange(ROTATE_8_BY_4));
+        v = v.add(v.rearrange(ROTATE_8_BY_2));
+        return v.add(v.rearrange(ROTATE_8_BY_1)).lane(0);
+    }
+
+    private static float sum4(FloatVector v) {
+        v = v.add(v.rearrange(ROTATE_4_BY_2));
+        return v.add(v.rearrange(ROTATE_4_BY_1)).lane(0);
     }
 
     private static final VectorShuffle<Float> ROTATE_16_BY_8 = rotation(FloatVector.SPECIES_512, 8);
@@ -63,7 +83,7 @@ public final class Vectors {
         for (int upper = S.loopBound(n); i < upper; i += S.length()) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = sumLanes(acc);
+        float sum = sumLanes(S, acc);
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
@@ -89,7 +109,7 @@ public final class Vectors {
                 a2 = qv.fma(FloatVector.fromArray(S, keys, k2 + i), a2);
                 a3 = qv.fma(FloatVector.fromArray(S, keys, k3 + i), a3);
             }
-            float s0 = sumLanes(a0), s1 = sumLanes(a1), s2 = sumLanes(a2), s3 = sumLanes(a3);
+            float s0 = sumLanes(S, a0), s1 = sumLanes(S, a1), s2 = sumLanes(S, a2), s3 = sumLanes(S, a3);
             for (int i = upper; i < n; i++) {
                 s0 += q[qOff + i] * keys[k0 + i];
                 s1 += q[qOff + i] * keys[k1 + i];

@@ -167,7 +167,7 @@ class VecDotTest {
             }
             if (s.length() == 8) assertSameBits(((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])), halves[0], "hsum_float_8");
             for (int rep = 0; rep < 20_000; rep++) {
-                assertSameBits(halves[0], Vectors.sumLanes(jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), s + " lane sum, call " + rep);
+                assertSameBits(halves[0], Vectors.sumLanes(s, jdk.incubator.vector.FloatVector.fromArray(s, v, 0)), s + " lane sum, call " + rep);
             }
         }
     }
