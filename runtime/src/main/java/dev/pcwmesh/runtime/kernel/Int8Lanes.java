@@ -70,9 +70,9 @@ final class Int8Lanes {
      * that run over the whole row, and the lanes are added once at its end ({@link
      * Vectors#sumLanes}) rather than once per block. The ints convert exactly (each is below
      * 2^24 in magnitude). The conversion names its species ({@code convertShape} to {@link #FI})
-     * rather than leaving it to {@code convert}: with 512-bit vectors in use elsewhere, C2 then
-     * compiles more of these calls without the Vector API's allocating fallback (Q8_0 decode on an
-     * AVX-512 machine: 49 to 56 tokens/s; README, "What session 8 changed").
+     * rather than leaving it to {@code convert}, so the sum's vector class is a constant wherever
+     * this is inlined. The caller keeps {@code acc} in a register only if nothing it is passed to
+     * stays a call: see {@link Vectors#sumLanes}.
      */
     static FloatVector accumulate(FloatVector acc, IntVector sums, float scale) {
         return ((FloatVector) sums.convertShape(VectorOperators.I2F, FI, 0)).fma(FloatVector.broadcast(FI, scale), acc);
