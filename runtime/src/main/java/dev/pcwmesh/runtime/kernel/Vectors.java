@@ -29,36 +29,31 @@ public final class Vectors {
      */
     static float sumLanes(VectorSpecies<Float> species, FloatVector v) {
         return switch (species.length()) {
-            case 16 -> sum16(v);
-            case 8 -> sum8(v);
-            case 4 -> sum4(v);
+            case 16 -> fold16(fold16(fold16(fold16(v, ROTATE_16_BY_8), ROTATE_16_BY_4), ROTATE_16_BY_2), ROTATE_16_BY_1).lane(0);
+            case 8 -> fold8(fold8(fold8(v, ROTATE_8_BY_4), ROTATE_8_BY_2), ROTATE_8_BY_1).lane(0);
+            case 4 -> fold4(fold4(v, ROTATE_4_BY_2), ROTATE_4_BY_1).lane(0);
             default -> species.length() == 2 ? v.lane(0) + v.lane(1) : v.lane(0);
         };
     }
 
-    // The caller names the species (a constant in every kernel), not v.length(), and each shape
-    // has its own method rather than a shared fold(v, rotation): then the switch folds when the
-    // kernel is compiled and the one method left sees one vector class and inlines. A helper that
-    // is not inlined takes the running sum as an object, and C2 then boxes the sum at every block
-    // of the kernel's loop: on an AVX-512 machine, where the F16 kernels use 512-bit vectors and the
-    // integer ones 256-bit, that was Q8_0 decode 2.5x slower, 72 GB of float[] for 256 tokens
-    // (README, "What session 9 changed").
-    private static float sum16(FloatVector v) {
-        v = v.add(v.rearrange(ROTATE_16_BY_8));
-        v = v.add(v.rearrange(ROTATE_16_BY_4));
-        v = v.add(v.rearrange(ROTATE_16_BY_2));
-        return v.add(v.rearrange(ROTATE_16_BY_1)).lane(0);
+    // Lane i plus the lane the rotation brings to i. Three copies of one line, one per shape, and
+    // the switch on the caller's species (a constant in every kernel) rather than on v.length():
+    // then the switch folds when the kernel is compiled, and each fold sees one vector class, so
+    // it stays small and inlines. One shared fold saw 512-bit vectors (F16 rows, attention) and
+    // 256-bit ones (the integer kernels) on an AVX-512 machine, was compiled polymorphic and too
+    // large to inline, and a running sum passed to a call is an object: C2 boxed the integer
+    // kernels' sum at every block (21 GB of float[] for 64 decoded Q8_0 tokens; README, "What
+    // session 9 changed"). Tiny, each is inlined on size alone, hot or not.
+    private static FloatVector fold16(FloatVector v, VectorShuffle<Float> rotation) {
+        return v.add(v.rearrange(rotation));
     }
 
-    private static float sum8(FloatVector v) {
-        v = v.add(v.rearrange(ROTATE_8_BY_4));
-        v = v.add(v.rearrange(ROTATE_8_BY_2));
-        return v.add(v.rearrange(ROTATE_8_BY_1)).lane(0);
+    private static FloatVector fold8(FloatVector v, VectorShuffle<Float> rotation) {
+        return v.add(v.rearrange(rotation));
     }
 
-    private static float sum4(FloatVector v) {
-        v = v.add(v.rearrange(ROTATE_4_BY_2));
-        return v.add(v.rearrange(ROTATE_4_BY_1)).lane(0);
+    private static FloatVector fold4(FloatVector v, VectorShuffle<Float> rotation) {
+        return v.add(v.rearrange(rotation));
     }
 
     private static final VectorShuffle<Float> ROTATE_16_BY_8 = rotation(FloatVector.SPECIES_512, 8);
