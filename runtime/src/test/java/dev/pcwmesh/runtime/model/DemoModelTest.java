@@ -136,9 +136,12 @@ class DemoModelTest {
                 if (d > maxDiff) { maxDiff = d; worst = i; }
             }
             // The runtime rounds activations to f16 before each F16 product (ggml's vec_dot_type),
-            // torch multiplies f32 activations: the gap grows with the logits (1.7e-4 to 2.0e-4 of
-            // the largest seen), while a wrong computation moves them by whole units.
-            double tolerance = Math.max(2e-3, 3e-4 * scale);
+            // torch multiplies f32 activations: the gap grows with the logits and with how
+            // sensitive a model is to that rounding (1.7e-4 to 2.0e-4 of the largest logit for the
+            // base; 5.8e-4 for pcw-demo-ft4 on "The code of Velmora is", where the recipe's own
+            // model with its linear inputs rounded to f16 moves by 4.7e-4 of it), while a wrong
+            // computation moves logits by whole units. Greedy tokens are checked exactly below.
+            double tolerance = Math.max(2e-3, 1e-3 * scale);
             assertTrue(maxDiff < tolerance, name + ": max |logit - torch| = " + maxDiff + " (tolerance " + tolerance + ") at token " + worst + " for prompt " + p.get("prompt").asText());
         }
     }
