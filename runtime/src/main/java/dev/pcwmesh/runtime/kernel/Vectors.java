@@ -26,6 +26,7 @@ public final class Vectors {
      * ({@code lane(i)}) fixes an order too but is a chain of dependent adds that cost a third of a
      * batched F16 product's time; the halves are a few vector adds. (Halving by
      * {@code reinterpretShape} to narrower species is not intrinsified and goes through memory.)
+     * {@code species} is {@code v}'s, named by the caller (see the folds below for why).
      */
     static float sumLanes(VectorSpecies<Float> species, FloatVector v) {
         return switch (species.length()) {
