@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
 
 /**
  * The vector geometry of the integer dot products (quantized weights times quantized
- * activations), derived once from the preferred species so that no kernel is written per width.
+ * activations) of Q4_1, Q5_1 and the K-quants, derived once from the preferred species so that
+ * no kernel is written per width. (Q4_0, Q5_0 and Q8_0 take theirs in float lanes:
+ * {@link Int8BlockKernel}.)
  *
  * <p>A chunk is {@link #N} int8 weight quants ({@link #B}); they are widened to shorts
  * ({@link #S}, the preferred shape capped at 256 bits) and multiplied by the activation quants

@@ -50,6 +50,11 @@ final class Lanes {
         return ByteVector.fromMemorySegment(B, data, offset, ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Loads {@link #BL} bytes of {@code a} at {@code at}. */
+    static ByteVector bytes(byte[] a, int at) {
+        return ByteVector.fromArray(B, a, at);
+    }
+
     /** Lanes {@code [part*L, part*L+L)} of {@code v} as floats (sign-extended bytes). */
     static FloatVector floats(ByteVector v, int part) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, part);

@@ -3,7 +3,6 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -23,6 +22,8 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  */
 final class Q5_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 22;
+    /** Packed bytes per block ({@link Int8Rows}): {@code qh}, then {@code qs}. */
+    private static final int PACKED = 20;
 
     @Override public GgmlType type() { return GgmlType.Q5_0; }
 
@@ -53,32 +54,42 @@ final class Q5_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    /** Elements 0..15 are the low nibbles of {@code qs}, 16..31 the high ones, each with its bit of {@code qh} as bit 4; less 16. */
-    @Override
-    public ByteVector quants(MemorySegment data, long off, int e0) {
-        ByteVector q = Int8Lanes.load(data, off + 6 + e0 % (QK / 2));
-        ByteVector low = e0 < QK / 2 ? q.and((byte) 0x0F) : Int8Lanes.highNibbles(q);
-        return low.or(Int8Lanes.highBits(Int8Lanes.load(data, off + 2), e0)).sub((byte) 16);
+    /**
+     * Elements {@code [e, e+BL)} of the packed block ({@code qh}, then {@code qs}) at {@code at}:
+     * 0..15 are the low nibbles of {@code qs}, 16..31 the high ones, each with its bit of
+     * {@code qh} as bit 4; less 16.
+     */
+    private static ByteVector quants(byte[] packed, int at, int e) {
+        ByteVector q = Lanes.bytes(packed, at + 4 + e % (QK / 2));
+        ByteVector low = (e < QK / 2 ? q : Lanes.shr(q, 4)).and((byte) 0x0F);
+        return low.or(Lanes.highBits(Lanes.bytes(packed, at), e)).sub((byte) 16);
     }
 
-    /** ggml's x86 {@code ggml_vec_dot_q5_0_q8_0}: integer sums scaled by {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}). */
     @Override
-    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
-        Lanes.checkBlocks(first, n, QK);
-        a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        long base = first / QK * BYTES;
-        FloatVector sum = FloatVector.zero(Int8Lanes.FI);
-        for (int b = 0; b < n / QK; b++) {
-            long off = base + (long) b * BYTES;
-            int ab = aOffset + b * QK;
-            IntVector acc = IntVector.zero(Int8Lanes.I);
-            for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(quants(data, off, o), a.qs16, ab + o)
-                        .add(Int8Lanes.mul(quants(data, off, QK / 2 + o), a.qs16, ab + QK / 2 + o))));
-            }
-            sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
+    public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
+        for (int e = 0; e < QK; e += BL) {
+            ByteVector q = quants(packed, at, e);
+            for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).intoArray(dst, dstAt + e + p * L);
         }
-        return Vectors.sumLanes(Int8Lanes.FI, sum);
+    }
+
+    /** ggml's x86 {@code ggml_vec_dot_q5_0_q8_0}, in float lanes ({@link Int8BlockKernel}). */
+    @Override
+    public float dot(Int8Rows rows, int block0, QuantizedActivations a, int aOffset, int n) {
+        a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
+        byte[] packed = rows.packed;
+        float[] x = a.qsFloat;
+        FloatVector sum = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
+            FloatVector block = FloatVector.zero(F);
+            for (int e = 0; e < QK; e += BL) {
+                ByteVector q = quants(packed, at, e);
+                for (int p = 0; p < PARTS; p++) block = Lanes.floats(q, p).fma(FloatVector.fromArray(F, x, ab + e + p * L), block);
+            }
+            sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
+        }
+        return Vectors.sumLanes(F, sum);
     }
 
     /** ggml's {@code quantize_row_q5_0_ref}. */

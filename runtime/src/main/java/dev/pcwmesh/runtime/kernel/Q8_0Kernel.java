@@ -3,7 +3,6 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,6 +18,8 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  */
 final class Q8_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 34;
+    /** Packed bytes per block ({@link Int8Rows}): the 32 quants. */
+    private static final int PACKED = 32;
 
     @Override public GgmlType type() { return GgmlType.Q8_0; }
 
@@ -44,31 +45,30 @@ final class Q8_0Kernel implements Int8BlockKernel {
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
     @Override
-    public ByteVector quants(MemorySegment data, long off, int e0) {
-        return Int8Lanes.load(data, off + 2 + e0);
+    public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
+        for (int e = 0; e < QK; e += BL) {
+            ByteVector q = Lanes.bytes(packed, at + e);
+            for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).intoArray(dst, dstAt + e + p * L);
+        }
     }
 
-    /**
-     * ggml's x86 {@code ggml_vec_dot_q8_0_q8_0}: per block, integer sums in lanes scaled by
-     * {@code dx * dy} into float lanes ({@link Int8Lanes#accumulate}), the lanes added at the end.
-     */
+    /** ggml's x86 {@code ggml_vec_dot_q8_0_q8_0}, in float lanes ({@link Int8BlockKernel}). */
     @Override
-    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
-        Lanes.checkBlocks(first, n, QK);
+    public float dot(Int8Rows rows, int block0, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        long base = first / QK * BYTES;
-        FloatVector sum = FloatVector.zero(Int8Lanes.FI);
+        byte[] packed = rows.packed;
+        float[] x = a.qsFloat;
+        FloatVector sum = FloatVector.zero(F);
         for (int b = 0; b < n / QK; b++) {
-            long off = base + (long) b * BYTES;
-            int ab = aOffset + b * QK;
-            IntVector acc = IntVector.zero(Int8Lanes.I);
-            for (int o = 0; o < QK / 2; o += Int8Lanes.N) {
-                acc = acc.add(Int8Lanes.pairs(Int8Lanes.mul(quants(data, off, o), a.qs16, ab + o)
-                        .add(Int8Lanes.mul(quants(data, off, QK / 2 + o), a.qs16, ab + QK / 2 + o))));
+            int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
+            FloatVector block = FloatVector.zero(F);
+            for (int e = 0; e < QK; e += BL) {
+                ByteVector q = Lanes.bytes(packed, at + e);
+                for (int p = 0; p < PARTS; p++) block = Lanes.floats(q, p).fma(FloatVector.fromArray(F, x, ab + e + p * L), block);
             }
-            sum = Int8Lanes.accumulate(sum, acc, scale(data, off) * a.d[ab / QK]);
+            sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
         }
-        return Vectors.sumLanes(Int8Lanes.FI, sum);
+        return Vectors.sumLanes(F, sum);
     }
 
     /** ggml's {@code quantize_row_q8_0_ref}. */

@@ -31,8 +31,10 @@ public final class QuantizedActivations {
     final float[] values;
     /** Q8_*: the int8 quants. */
     final byte[] qs;
-    /** The same quants widened to shorts once here, rather than once per weight row in the dots. */
+    /** Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row in the dots. */
     final short[] qs16;
+    /** Q8_0: the same quants as floats, for the float-lane dots of {@link Int8BlockKernel}. */
+    final float[] qsFloat;
     /**
      * Q8_*: the scale of each block. Q8_0 and Q8_1 store it as f16 in ggml, so this is the
      * f16-rounded value; Q8_K stores a float.
@@ -48,7 +50,8 @@ public final class QuantizedActivations {
         boolean floats = type.blockSize == 1;
         this.values = floats ? new float[capacity] : null;
         this.qs = floats ? null : new byte[capacity];
-        this.qs16 = floats ? null : new short[capacity];
+        this.qs16 = floats || type == VecDotType.Q8_0 ? null : new short[capacity];
+        this.qsFloat = type == VecDotType.Q8_0 ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
         this.bsums = type == VecDotType.Q8_K ? new short[capacity / 16] : null;
@@ -73,7 +76,8 @@ public final class QuantizedActivations {
             case Q8_0, Q8_1 -> a.quantizeQ8(x, off, n);
             case Q8_K -> a.quantizeQ8K(x, off, n);
         }
-        if (a.qs != null) for (int i = 0; i < n; i++) a.qs16[i] = a.qs[i];
+        if (a.qs16 != null) for (int i = 0; i < n; i++) a.qs16[i] = a.qs[i];
+        if (a.qsFloat != null) for (int i = 0; i < n; i++) a.qsFloat[i] = a.qs[i];
         return a;
     }
 

@@ -12,7 +12,8 @@ import java.util.function.IntFunction;
  * <ul>
  *   <li>F16 and BF16: rows widened to floats (exact), then the same FMAs in the same order as
  *       their {@code dot} ({@link F16Kernel#dotDecoded}).</li>
- *   <li>Q4_0, Q5_0, Q8_0: rows as their int8 quants in float lanes ({@link BlockFloats}).</li>
+ *   <li>Q4_0, Q5_0, Q8_0: rows as their quants in float lanes ({@link BlockFloats}), from the
+ *       matrix's heap copy ({@link Int8Rows}) where it has one.</li>
  *   <li>Q4_K, Q5_K, Q6_K: rows as quants times sub-block scales ({@link SuperBlockFloats}).</li>
  * </ul>
  */
@@ -33,11 +34,11 @@ abstract class UnpackedRows {
      * The unpacking of {@code kernel}'s rows against prepared activations {@code a} (the batch:
      * {@code a.n} values), whose own unpacking, where they need one, goes into
      * {@code buffer.apply(a.n)}; null for types that take their {@code dot} per vector (F32,
-     * Q4_1, Q5_1).
+     * Q4_1, Q5_1). {@code heapRows}: the matrix's heap copy, if it has one (Q4_0, Q5_0, Q8_0).
      */
-    static UnpackedRows of(TypeKernel kernel, QuantizedActivations a, IntFunction<float[]> buffer) {
+    static UnpackedRows of(TypeKernel kernel, QuantizedActivations a, Int8Rows heapRows, IntFunction<float[]> buffer) {
         return switch (kernel) {
-            case Int8BlockKernel k -> new Int8Blocks(k, a, buffer.apply(a.n));
+            case Int8BlockKernel k -> new Int8Blocks(k, a, heapRows);
             case SuperBlockKernel k -> new SuperBlocks(k, a, buffer.apply(a.n));
             default -> a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16
                     ? new Widened(kernel, a) : null;
@@ -70,20 +71,29 @@ abstract class UnpackedRows {
 
     private static final class Int8Blocks extends UnpackedRows {
         private final Int8BlockKernel kernel;
+        private final Int8Rows heapRows;
         private final float[] x;
         private final float[] xScales;
 
-        Int8Blocks(Int8BlockKernel kernel, QuantizedActivations a, float[] buffer) {
+        Int8Blocks(Int8BlockKernel kernel, QuantizedActivations a, Int8Rows heapRows) {
+            a.check(QuantizedActivations.VecDotType.Q8_0, 0, a.n);
             this.kernel = kernel;
-            BlockFloats.unpackActivations(a, a.n, buffer);
-            this.x = buffer;
+            this.heapRows = heapRows;
+            this.x = a.qsFloat;
             this.xScales = a.d;
         }
 
         @Override int sideData(int n) { return n / Int8BlockKernel.QK; }
 
         @Override void unpack(MemorySegment data, long first, int n, float[] w, float[] side, int at) {
-            BlockFloats.unpackRow(kernel, data, first, n, w, side, at);
+            Lanes.checkBlocks(first, n, Int8BlockKernel.QK);
+            if (heapRows != null) {
+                BlockFloats.unpackRow(heapRows, Math.toIntExact(first / Int8BlockKernel.QK), n, w, side, at);
+            } else {
+                Int8Rows row = Int8Rows.rowBuffer(kernel, n / Int8BlockKernel.QK);
+                row.fill(data, first / Int8BlockKernel.QK, n / Int8BlockKernel.QK);
+                BlockFloats.unpackRow(row, 0, n, w, side, at);
+            }
         }
 
         @Override float dot(float[] w, float[] side, int at, int xOffset, int n) {

@@ -8,21 +8,50 @@ import java.lang.foreign.MemorySegment;
 /**
  * A weight matrix of {@code rows x cols} stored in one tensor type (a GGUF tensor with
  * {@code shape = {cols, rows}}), multiplied by activation vectors on all cores.
+ *
+ * <p>Q4_0, Q5_0 and Q8_0 matrices are copied onto the heap when made ({@link Int8Rows}), where
+ * their products run much faster than from the mapped file, as long as the copy leaves a quarter
+ * of the maximum heap free; a matrix that does not fit is read from the mapping, correctly but
+ * slowly, and a warning says how much heap would hold it.
  */
 public final class WeightMatrix {
+    private static final System.Logger LOG = System.getLogger(WeightMatrix.class.getName());
+
     private final String name;
     private final MemorySegment data;
     private final TypeKernel kernel;
     private final int rows;
     private final int cols;
+    /** The heap copy of a Q4_0, Q5_0 or Q8_0 matrix; null for other types or when it did not fit. */
+    private final Int8Rows heapRows;
 
     public WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        this(name, type, data, rows, cols, true);
+    }
+
+    /** {@code mayCopy = false} keeps every type in the mapping (tests of that path). */
+    WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols, boolean mayCopy) {
         this.name = name;
         this.data = data;
         this.kernel = TypeKernel.of(type);
         this.rows = rows;
         this.cols = cols;
+        this.heapRows = mayCopy && kernel instanceof Int8BlockKernel k ? copyToHeap(k) : null;
     }
+
+    private Int8Rows copyToHeap(Int8BlockKernel k) {
+        long blocks = (long) rows * cols / Int8BlockKernel.QK;
+        long bytes = Int8Rows.heapBytes(k, blocks);
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (Int8Rows.fitsArrays(k, blocks) && bytes <= free - rt.maxMemory() / 4) return Int8Rows.of(k, data, 0, (int) blocks);
+        LOG.log(System.Logger.Level.WARNING, "{0} ({1} x {2} {3}, {4} MiB) stays in the mapped file, where its products are several times slower: "
+                + "the heap has {5} MiB free of {6} MiB (a larger -Xmx holds it)", name, rows, cols, type(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
+        return null;
+    }
+
+    /** Whether the matrix is multiplied from a heap copy rather than from {@link #data()}. */
+    public boolean onHeap() { return heapRows != null; }
 
     public static WeightMatrix of(GgufTensor t) {
         return new WeightMatrix(t.name(), t.type(), t.data(), t.rows(), t.rowLength());
@@ -55,6 +84,14 @@ public final class WeightMatrix {
     /** {@code out[r] = row(r) . x} for every row, with {@code x} converted as ggml does ({@link TypeKernel#dot}). */
     public void matVec(float[] x, float[] out) {
         QuantizedActivations a = prepare(x, cols);
+        if (heapRows != null) {
+            Int8BlockKernel k = heapRows.kernel;
+            int blocksPerRow = cols / Int8BlockKernel.QK;
+            Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
+                for (int r = from; r < to; r++) out[r] = k.dot(heapRows, r * blocksPerRow, a, 0, cols);
+            });
+            return;
+        }
         Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
             for (int r = from; r < to; r++) out[r] = kernel.dot(data, (long) r * cols, a, 0, cols);
         });
@@ -74,7 +111,7 @@ public final class WeightMatrix {
             return;
         }
         QuantizedActivations a = prepare(x, batch * cols);
-        UnpackedRows unpacked = UnpackedRows.of(kernel, a, WeightMatrix::unpackedActivations);
+        UnpackedRows unpacked = UnpackedRows.of(kernel, a, heapRows, WeightMatrix::unpackedActivations);
         if (unpacked == null) {
             Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
                 for (int r = from; r < to; r++) {

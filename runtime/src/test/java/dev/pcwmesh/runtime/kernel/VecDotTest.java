@@ -290,6 +290,36 @@ class VecDotTest {
         }
     }
 
+    /**
+     * Q4_0, Q5_0 and Q8_0 matrices are multiplied from a heap copy ({@link Int8Rows}); one left
+     * in the mapping (too large for the heap) must give the same numbers, bit for bit.
+     */
+    @ParameterizedTest
+    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0"})
+    void heapCopyAndMappingGiveTheSameProducts(W w) {
+        GgmlType t = w.type;
+        Random r = new Random(3 + t.id());
+        int rows = 37, cols = 1024, batch = 6;
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        float[] x = activations(batch * cols, r);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            WeightMatrix heap = new WeightMatrix("heap", t, seg, rows, cols);
+            WeightMatrix mapped = new WeightMatrix("mapped", t, seg, rows, cols, false);
+            assertEquals(true, heap.onHeap(), "a small " + t + " matrix is copied to the heap");
+            assertEquals(false, mapped.onHeap());
+            float[] a = new float[batch * rows], b = new float[batch * rows];
+            heap.matMul(x, batch, a);
+            mapped.matMul(x, batch, b);
+            for (int i = 0; i < a.length; i++) assertSameBits(a[i], b[i], t + " matMul element " + i + ", heap vs mapping");
+            float[] xb = Arrays.copyOf(x, cols);
+            heap.matVec(xb, a);
+            mapped.matVec(xb, b);
+            for (int i = 0; i < rows; i++) assertSameBits(a[i], b[i], t + " matVec row " + i + ", heap vs mapping");
+        }
+    }
+
     private static void matVecAndMatMulAgree(GgmlType t, int rows, int cols, Random r) {
         float[] src = QuantKernelTest.randomVector(rows * cols, r);
         byte[] bytes = new byte[(int) t.bytesFor((long) rows * cols)];
