@@ -45,6 +45,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "R", description = "measured runs of each test (default: ${DEFAULT-VALUE})")
     int repetitions = 5;
 
+    @Option(names = "--warm-up", paramLabel = "S", description = "seconds each test runs, in whole runs and at least once, before it is timed (default: ${DEFAULT-VALUE})")
+    double warmUpSeconds = SpeedTest.DEFAULT_WARM_UP_SECONDS;
+
     @Mixin BackendOption backend;
 
     @Option(names = "--bandwidth", description = "also measure memory read bandwidth and print the decode speed it allows")
@@ -58,12 +61,13 @@ public final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         if (repetitions < 1) throw new ParameterException(spec.commandLine(), "--repetitions must be at least 1");
+        if (!(warmUpSeconds >= 0)) throw new ParameterException(spec.commandLine(), "--warm-up must be at least 0 seconds");
         if (prompts.stream().anyMatch(n -> n < 0) || generations.stream().anyMatch(n -> n < 0)) {
             throw new ParameterException(spec.commandLine(), "test sizes must be 0 or more (0 skips the test)");
         }
         List<Integer> threadCounts = threads != null ? threads : List.of(Runtime.getRuntime().availableProcessors());
         try (Model m = Model.load(model, backend.backend)) {
-            SpeedTest test = new SpeedTest(m, repetitions);
+            SpeedTest test = new SpeedTest(m, repetitions, warmUpSeconds);
             test.header(out, model);
             if (m.backend() == Backend.CUDA) out.println("GPU: " + CudaDevice.get().describe() + System.lineSeparator());
             for (int t : threadCounts) {

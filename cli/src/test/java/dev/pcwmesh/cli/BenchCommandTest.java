@@ -15,7 +15,7 @@ class BenchCommandTest {
     @Test
     void printsARowPerThreadCountAndTest() {
         Path model = dev.pcwmesh.runtime.TestModels.shared("stories260K.gguf");
-        CliRun r = CliRun.run("bench", "-m", model.toString(), "-p", "16,32", "-n", "4", "-t", "1,2", "-r", "2");
+        CliRun r = CliRun.run("bench", "-m", model.toString(), "-p", "16,32", "-n", "4", "-t", "1,2", "-r", "2", "--warm-up", "0");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("llama, 5 layers, d 64"), r.out());
         assertTrue(r.out().contains("-bit ("), "the vector width is reported: " + r.out());
@@ -38,5 +38,8 @@ class BenchCommandTest {
         CliRun bad = CliRun.run("bench", "-m", model.toString(), "-r", "0");
         assertNotEquals(0, bad.exitCode());
         assertTrue(bad.err().contains("--repetitions must be at least 1"), bad.err());
+        CliRun badWarmUp = CliRun.run("bench", "-m", model.toString(), "--warm-up", "-1");
+        assertNotEquals(0, badWarmUp.exitCode());
+        assertTrue(badWarmUp.err().contains("--warm-up must be at least 0 seconds"), badWarmUp.err());
     }
 }

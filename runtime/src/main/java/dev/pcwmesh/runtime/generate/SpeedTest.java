@@ -22,21 +22,30 @@ import java.util.SplittableRandom;
 /**
  * A model's speed as llama.cpp's {@code llama-bench} measures it, so the two tables can stand
  * side by side: {@code pp N} prefills N random tokens into an empty cache (logits of the last one
- * only); {@code tg N} generates N tokens one at a time after BOS. Each test runs once to warm up
- * (the JIT compiles the kernels; the GPU compiles and caches), then R times; a row gives tokens/s
- * as the median, min and max of the R runs. {@code pcw bench -m F} prints these rows; {@link #main}
+ * only); {@code tg N} generates N tokens one at a time after BOS. Each test first runs for at
+ * least the warm-up time ({@link #DEFAULT_WARM_UP_SECONDS}; whole runs, at least one): the JIT compiles the kernels, the GPU
+ * compiles and caches; on two cores C2's compile of the largest prefill kernel alone took longer
+ * than one pp128, which then left two of three timed runs at a fifth of the speed. Then it runs R
+ * times; a row gives tokens/s as the median, min and max of the R runs. {@code pcw bench -m F} prints these rows; {@link #main}
  * prints them where only the runtime jar is at hand (the GPU check).
  */
 public final class SpeedTest {
     private final Model model;
     private final int repetitions;
+    private final long warmUpNanos;
     private final long weightBytes;
     private final long parameters;
 
     public SpeedTest(Model model, int repetitions) {
+        this(model, repetitions, DEFAULT_WARM_UP_SECONDS);
+    }
+
+    public SpeedTest(Model model, int repetitions, double warmUpSeconds) {
         if (repetitions < 1) throw new IllegalArgumentException("repetitions must be at least 1");
+        if (!(warmUpSeconds >= 0)) throw new IllegalArgumentException("the warm-up time must be at least 0 seconds");
         this.model = model;
         this.repetitions = repetitions;
+        this.warmUpNanos = (long) (warmUpSeconds * 1e9);
         this.weightBytes = model.file().tensors().values().stream().mapToLong(GgufTensor::byteSize).sum();
         this.parameters = model.file().tensors().values().stream().mapToLong(GgufTensor::elementCount).sum();
     }
@@ -79,9 +88,13 @@ public final class SpeedTest {
         return median;
     }
 
-    /** One warm-up run, then {@link #repetitions} timed ones; seconds each. */
+    /** How long each test runs, by default, before it is timed. */
+    public static final double DEFAULT_WARM_UP_SECONDS = 2;
+
+    /** Warm-up runs (whole runs for the warm-up time, at least one), then {@link #repetitions} timed ones; seconds each. */
     private double[] measure(Runnable test) {
-        test.run();
+        long warmUpStart = System.nanoTime();
+        do test.run(); while (System.nanoTime() - warmUpStart < warmUpNanos);
         double[] seconds = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();

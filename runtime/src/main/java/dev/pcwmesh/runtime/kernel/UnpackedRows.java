@@ -30,6 +30,17 @@ abstract class UnpackedRows {
     /** The unpacked row at {@code at} times four of the batch's vectors, into {@code out[0..4)}. */
     abstract void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out);
 
+    /** Whether {@link #dot2x4} does better than two {@link #dot4}s. */
+    boolean twoRows() { return false; }
+
+    /**
+     * The unpacked rows at {@code at0} and {@code at1} times four of the batch's vectors, into
+     * {@code out[0..4)} and {@code out[4..8)}; {@code lanes}: {@code 8 * Lanes.L} floats of scratch.
+     */
+    void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
+        throw new UnsupportedOperationException();
+    }
+
     /**
      * The unpacking of {@code kernel}'s rows against prepared activations {@code a} (the batch:
      * {@code a.n} values), whose own unpacking, where they need one, goes into
@@ -102,6 +113,12 @@ abstract class UnpackedRows {
 
         @Override void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out) {
             BlockFloats.dot4(w, side, at, x, xScales, off0, off1, off2, off3, n, out);
+        }
+
+        @Override boolean twoRows() { return BlockFloats.TWO_ROWS; }
+
+        @Override void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
+            BlockFloats.dot2x4(w, side, at0, at1, x, xScales, off0, off1, off2, off3, n, out, lanes);
         }
     }
 

@@ -124,15 +124,26 @@ public final class WeightMatrix {
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
             float[] w = rowBuffer(block * cols);
             float[] side = new float[unpacked.sideData(block * cols)];
-            float[] four = new float[4];
+            float[] eight = new float[8], lanes = new float[8 * Lanes.L];
+            boolean twoRows = unpacked.twoRows();
             for (int r0 = from; r0 < to; r0 += block) {
                 int n = Math.min(block, to - r0);
                 for (int i = 0; i < n; i++) unpacked.unpack(data, (long) (r0 + i) * cols, cols, w, side, i * cols);
                 int b = 0;
                 for (; b + 4 <= batch; b += 4) {
-                    for (int i = 0; i < n; i++) {
-                        unpacked.dot4(w, side, i * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
-                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r0 + i] = four[k];
+                    int i = 0;
+                    if (twoRows) {
+                        for (; i + 2 <= n; i += 2) {
+                            unpacked.dot2x4(w, side, i * cols, (i + 1) * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, eight, lanes);
+                            for (int k = 0; k < 4; k++) {
+                                out[(b + k) * rows + r0 + i] = eight[k];
+                                out[(b + k) * rows + r0 + i + 1] = eight[4 + k];
+                            }
+                        }
+                    }
+                    for (; i < n; i++) {
+                        unpacked.dot4(w, side, i * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, eight);
+                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r0 + i] = eight[k];
                     }
                 }
                 for (; b < batch; b++) {
