@@ -135,7 +135,7 @@ final class BlockFloats {
     }
 
     /** {@code out[k]} = the lane sum ({@link Vectors#sumLanes}) of the vector stored at {@code lanes[k*L]}, for {@code k < count}. */
-    private static void laneSums(float[] lanes, int count, float[] out) {
+    static void laneSums(float[] lanes, int count, float[] out) {
         for (int k = 0; k < count; k++) out[k] = Vectors.sumLanes(F, FloatVector.fromArray(F, lanes, k * M));
     }
 

@@ -99,6 +99,54 @@ final class F16Kernel implements TypeKernel {
         out[3] = s3;
     }
 
+    /**
+     * {@link #dotDecoded4} of two decoded rows ({@code w} at {@code wOffset0} and
+     * {@code wOffset1}) with the same four vectors, into {@code out[0..4)} and {@code out[4..8)},
+     * each built as {@code dotDecoded} builds it: each activation load serves two rows
+     * ({@link BlockFloats#dot2x4} says why, and why the sums go through {@code lanes}).
+     */
+    static void dotDecoded2x4(float[] w, int wOffset0, int wOffset1, float[] x, int off0, int off1, int off2, int off3, int n,
+                              float[] out, float[] lanes) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = n - n % SL; i < upper; i += L) {
+            FloatVector w0 = FloatVector.fromArray(F, w, wOffset0 + i), w1 = FloatVector.fromArray(F, w, wOffset1 + i);
+            FloatVector x0 = FloatVector.fromArray(F, x, off0 + i);
+            a00 = w0.fma(x0, a00);
+            a10 = w1.fma(x0, a10);
+            FloatVector x1 = FloatVector.fromArray(F, x, off1 + i);
+            a01 = w0.fma(x1, a01);
+            a11 = w1.fma(x1, a11);
+            FloatVector x2 = FloatVector.fromArray(F, x, off2 + i);
+            a02 = w0.fma(x2, a02);
+            a12 = w1.fma(x2, a12);
+            FloatVector x3 = FloatVector.fromArray(F, x, off3 + i);
+            a03 = w0.fma(x3, a03);
+            a13 = w1.fma(x3, a13);
+        }
+        a00.intoArray(lanes, 0);
+        a01.intoArray(lanes, L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        BlockFloats.laneSums(lanes, 8, out);
+        int tail = i;
+        for (int r = 0; r < 2; r++) {
+            int wOffset = r == 0 ? wOffset0 : wOffset1;
+            for (i = tail; i < n; i++) {
+                float wi = w[wOffset + i];
+                out[4 * r] += wi * x[off0 + i];
+                out[4 * r + 1] += wi * x[off1 + i];
+                out[4 * r + 2] += wi * x[off2 + i];
+                out[4 * r + 3] += wi * x[off3 + i];
+            }
+        }
+    }
+
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long first) {
         for (int i = 0; i < n; i++) Lanes.putHalf(dst, (first + i) * 2, src[srcOffset + i]);

@@ -78,6 +78,12 @@ abstract class UnpackedRows {
         @Override void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out) {
             F16Kernel.dotDecoded4(w, at, x, off0, off1, off2, off3, n, out);
         }
+
+        @Override boolean twoRows() { return BlockFloats.TWO_ROWS; }
+
+        @Override void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
+            F16Kernel.dotDecoded2x4(w, at0, at1, x, off0, off1, off2, off3, n, out, lanes);
+        }
     }
 
     private static final class Int8Blocks extends UnpackedRows {
