@@ -19,7 +19,9 @@ if (!file || !/^(pp|tg)\d+$/.test(test ?? "")) {
     process.exit(2);
 }
 const threads = Number(threadsArg ?? 2), reps = Number(repsArg ?? 3), n = Number(test.slice(2));
-const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.warn, maxThreads: threads});
+// info: the level at which llama.cpp prints its own timings (llama_perf_context_print)
+const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.info, maxThreads: threads,
+    logger: (level, message) => { if (level !== LlamaLogLevel.info || message.includes("llama_perf_context_print")) console.error(message); }});
 const model = await llama.loadModel({modelPath: file, gpuLayers: 0});
 const context = await model.createContext({contextSize: Math.max(1024, n + 64), batchSize: Math.max(512, n),
     threads: {ideal: threads, min: threads}, flashAttention: false, performanceTracking: true});

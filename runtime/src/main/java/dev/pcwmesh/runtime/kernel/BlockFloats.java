@@ -134,9 +134,22 @@ final class BlockFloats {
         laneSums(lanes, 8, out);
     }
 
-    /** {@code out[k]} = the lane sum ({@link Vectors#sumLanes}) of the vector stored at {@code lanes[k*L]}, for {@code k < count}. */
+    /**
+     * {@code out[k]} = the lane sum of the vector stored at {@code lanes[k*L]}, for
+     * {@code k < count}, added as {@link Vectors#sumLanes} adds them (upper half onto lower, lane
+     * {@code i} plus lane {@code i + h}), bit for bit, but in scalar code, in place. No vector
+     * code here: inlined into the large two-row kernels, vector loads here once took the
+     * caller's compile past C2's node budget, and the loads left out boxed a vector each (33 GB
+     * of allocation in one pp512 run, prefill 2-4x slower).
+     */
     static void laneSums(float[] lanes, int count, float[] out) {
-        for (int k = 0; k < count; k++) out[k] = Vectors.sumLanes(F, FloatVector.fromArray(F, lanes, k * M));
+        for (int k = 0; k < count; k++) {
+            int at = k * M;
+            for (int h = M / 2; h >= 1; h /= 2) {
+                for (int i = 0; i < h; i++) lanes[at + i] = lanes[at + i] + lanes[at + i + h];
+            }
+            out[k] = lanes[at];
+        }
     }
 
     /** Whether {@link WeightMatrix#matMul} takes two rows at a time ({@link #dot2x4}): with 16-lane (512-bit) vectors, whose ISA has 32 registers. */
