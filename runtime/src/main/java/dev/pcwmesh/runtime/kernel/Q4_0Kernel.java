@@ -51,17 +51,23 @@ final class Q4_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    /** Elements {@code [e, e+BL)} of the packed block at {@code at}: 0..15 are the low nibbles of {@code qs}, 16..31 the high ones; both less 8. */
-    private static ByteVector quants(byte[] packed, int at, int e) {
-        ByteVector q = Lanes.bytes(packed, at + e % (QK / 2));
-        return (e < QK / 2 ? q : Lanes.shr(q, 4)).and((byte) 0x0F).sub((byte) 8);
-    }
+    // Elements o.. of a packed block are the low nibbles of qs[o..], elements 16+o.. the high
+    // ones, both less 8. Low and high are taken apart in straight-line code: a choice between two
+    // vectors (a ternary on the element index) made C2 merge them as objects in some compiles,
+    // and the conversions after it then ran unintrinsified, allocating at every block.
+    private static ByteVector low(ByteVector q) { return q.and((byte) 0x0F).sub((byte) 8); }
+
+    private static ByteVector high(ByteVector q) { return Lanes.shr(q, 4).and((byte) 0x0F).sub((byte) 8); }
 
     @Override
     public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
-        for (int e = 0; e < QK; e += BL) {
-            ByteVector q = quants(packed, at, e);
-            for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).intoArray(dst, dstAt + e + p * L);
+        for (int o = 0; o < QK / 2; o += BL) {
+            ByteVector q = Lanes.bytes(packed, at + o);
+            ByteVector lo = low(q), hi = high(q);
+            for (int p = 0; p < PARTS; p++) {
+                Lanes.floats(lo, p).intoArray(dst, dstAt + o + p * L);
+                Lanes.floats(hi, p).intoArray(dst, dstAt + QK / 2 + o + p * L);
+            }
         }
     }
 
@@ -75,9 +81,13 @@ final class Q4_0Kernel implements Int8BlockKernel {
         for (int b = 0; b < n / QK; b++) {
             int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
             FloatVector block = FloatVector.zero(F);
-            for (int e = 0; e < QK; e += BL) {
-                ByteVector q = quants(packed, at, e);
-                for (int p = 0; p < PARTS; p++) block = Lanes.floats(q, p).fma(FloatVector.fromArray(F, x, ab + e + p * L), block);
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(packed, at + o);
+                ByteVector lo = low(q), hi = high(q);
+                for (int p = 0; p < PARTS; p++) {
+                    block = Lanes.floats(lo, p).fma(FloatVector.fromArray(F, x, ab + o + p * L), block);
+                    block = Lanes.floats(hi, p).fma(FloatVector.fromArray(F, x, ab + QK / 2 + o + p * L), block);
+                }
             }
             sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
         }

@@ -54,22 +54,27 @@ final class Q5_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    /**
-     * Elements {@code [e, e+BL)} of the packed block ({@code qh}, then {@code qs}) at {@code at}:
-     * 0..15 are the low nibbles of {@code qs}, 16..31 the high ones, each with its bit of
-     * {@code qh} as bit 4; less 16.
-     */
-    private static ByteVector quants(byte[] packed, int at, int e) {
-        ByteVector q = Lanes.bytes(packed, at + 4 + e % (QK / 2));
-        ByteVector low = (e < QK / 2 ? q : Lanes.shr(q, 4)).and((byte) 0x0F);
-        return low.or(Lanes.highBits(Lanes.bytes(packed, at), e)).sub((byte) 16);
+    // A packed block is qh, then qs. Elements o.. are the low nibbles of qs[o..], elements 16+o..
+    // the high ones, each with its bit of qh as bit 4, less 16; taken apart in straight-line code,
+    // as in Q4_0Kernel (a ternary between two vectors made C2 box them in some compiles).
+    private static ByteVector low(ByteVector q, ByteVector qh, int o) {
+        return q.and((byte) 0x0F).or(Lanes.highBits(qh, o)).sub((byte) 16);
+    }
+
+    private static ByteVector high(ByteVector q, ByteVector qh, int o) {
+        return Lanes.shr(q, 4).and((byte) 0x0F).or(Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
     }
 
     @Override
     public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
-        for (int e = 0; e < QK; e += BL) {
-            ByteVector q = quants(packed, at, e);
-            for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).intoArray(dst, dstAt + e + p * L);
+        ByteVector qh = Lanes.bytes(packed, at);
+        for (int o = 0; o < QK / 2; o += BL) {
+            ByteVector q = Lanes.bytes(packed, at + 4 + o);
+            ByteVector lo = low(q, qh, o), hi = high(q, qh, o);
+            for (int p = 0; p < PARTS; p++) {
+                Lanes.floats(lo, p).intoArray(dst, dstAt + o + p * L);
+                Lanes.floats(hi, p).intoArray(dst, dstAt + QK / 2 + o + p * L);
+            }
         }
     }
 
@@ -83,9 +88,14 @@ final class Q5_0Kernel implements Int8BlockKernel {
         for (int b = 0; b < n / QK; b++) {
             int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
             FloatVector block = FloatVector.zero(F);
-            for (int e = 0; e < QK; e += BL) {
-                ByteVector q = quants(packed, at, e);
-                for (int p = 0; p < PARTS; p++) block = Lanes.floats(q, p).fma(FloatVector.fromArray(F, x, ab + e + p * L), block);
+            ByteVector qh = Lanes.bytes(packed, at);
+            for (int o = 0; o < QK / 2; o += BL) {
+                ByteVector q = Lanes.bytes(packed, at + 4 + o);
+                ByteVector lo = low(q, qh, o), hi = high(q, qh, o);
+                for (int p = 0; p < PARTS; p++) {
+                    block = Lanes.floats(lo, p).fma(FloatVector.fromArray(F, x, ab + o + p * L), block);
+                    block = Lanes.floats(hi, p).fma(FloatVector.fromArray(F, x, ab + QK / 2 + o + p * L), block);
+                }
             }
             sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
         }
