@@ -103,7 +103,9 @@ final class F16Kernel implements TypeKernel {
      * {@link #dotDecoded4} of two decoded rows ({@code w} at {@code wOffset0} and
      * {@code wOffset1}) with the same four vectors, into {@code out[0..4)} and {@code out[4..8)},
      * each built as {@code dotDecoded} builds it: each activation load serves two rows
-     * ({@link BlockFloats#dot2x4} says why, and why the sums go through {@code lanes}).
+     * ({@link BlockFloats#dot2x4} says why, and why the sums go through {@code lanes}). It is that
+     * kernel's register tile without the block scales; the two share no helper because one would
+     * have to take the sixteen accumulators through a call, where C2 may box them.
      */
     static void dotDecoded2x4(float[] w, int wOffset0, int wOffset1, float[] x, int off0, int off1, int off2, int off3, int n,
                               float[] out, float[] lanes) {
