@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Q4_0, Q5_0 and Q8_0 matrices are copied onto the heap when made ({@link Int8Rows}), where
  * their products run faster than from the mapped file (1.2-1.6x in whole-model decode), as long
  * as the copy leaves a quarter of the maximum heap free; a matrix that does not fit is read from
- * the mapping, with the same numbers, and a warning says how much heap it would take.
+ * the mapping, with the same numbers ({@link #heapCopyRefused}; the model's loader warns once).
  */
 public final class WeightMatrix {
     private static final System.Logger LOG = System.getLogger(WeightMatrix.class.getName());
@@ -24,6 +24,8 @@ public final class WeightMatrix {
     private final int cols;
     /** The heap copy of a Q4_0, Q5_0 or Q8_0 matrix; null for other types or when it did not fit. */
     private final Int8Rows heapRows;
+    /** Whether this matrix would have been copied onto the heap but did not fit. */
+    private final boolean heapCopyRefused;
 
     public WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         this(name, type, data, rows, cols, true);
@@ -37,6 +39,7 @@ public final class WeightMatrix {
         this.rows = rows;
         this.cols = cols;
         this.heapRows = mayCopy && kernel instanceof Int8BlockKernel k ? copyToHeap(k) : null;
+        this.heapCopyRefused = mayCopy && kernel instanceof Int8BlockKernel && heapRows == null;
     }
 
     private Int8Rows copyToHeap(Int8BlockKernel k) {
@@ -45,10 +48,13 @@ public final class WeightMatrix {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (Int8Rows.fitsArrays(k, blocks) && bytes <= free - rt.maxMemory() / 4) return Int8Rows.of(k, data, 0, (int) blocks);
-        LOG.log(System.Logger.Level.WARNING, "{0} ({1} x {2} {3}, {4} MiB) stays in the mapped file, where its products are slower: "
-                + "the heap has {5} MiB free of {6} MiB (a larger -Xmx holds it)", name, rows, cols, type(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
+        LOG.log(System.Logger.Level.DEBUG, "{0} ({1} x {2} {3}, {4} MiB) stays in the mapped file: the heap has {5} MiB free of {6} MiB",
+                name, rows, cols, type(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
         return null;
     }
+
+    /** Whether this Q4_0, Q5_0 or Q8_0 matrix stays in the mapping because its heap copy did not fit. */
+    public boolean heapCopyRefused() { return heapCopyRefused; }
 
     /** Whether the matrix is multiplied from a heap copy rather than from {@link #data()}. */
     public boolean onHeap() { return heapRows != null; }
