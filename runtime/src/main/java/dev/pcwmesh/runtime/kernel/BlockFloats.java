@@ -85,7 +85,7 @@ final class BlockFloats {
      * activation vector then serves two rows, which halves the loads per FMA (with one row, four
      * vectors take five loads per four FMAs, more than a core's load ports give). Sixteen
      * accumulators: for AVX-512's 32 vector registers ({@link #TWO_ROWS}). The eight row sums go
-     * through {@code lanes} ({@code 8 * L} floats) to {@link #laneSums}: eight lane sums inlined
+     * through {@code lanes} ({@code 8 * L} floats) to {@link Vectors#sumStoredLanes}: eight lane sums inlined
      * here would take this method past C2's inlining node budget, and the ones left out would box
      * their vectors.
      */
@@ -131,25 +131,7 @@ final class BlockFloats {
         s11.intoArray(lanes, 5 * M);
         s12.intoArray(lanes, 6 * M);
         s13.intoArray(lanes, 7 * M);
-        laneSums(lanes, 8, out);
-    }
-
-    /**
-     * {@code out[k]} = the lane sum of the vector stored at {@code lanes[k*L]}, for
-     * {@code k < count}, added as {@link Vectors#sumLanes} adds them (upper half onto lower, lane
-     * {@code i} plus lane {@code i + h}), bit for bit, but in scalar code, in place. No vector
-     * code here: inlined into the large two-row kernels, vector loads here once took the
-     * caller's compile past C2's node budget, and the loads left out boxed a vector each (33 GB
-     * of allocation in one pp512 run, prefill 2-4x slower).
-     */
-    static void laneSums(float[] lanes, int count, float[] out) {
-        for (int k = 0; k < count; k++) {
-            int at = k * M;
-            for (int h = M / 2; h >= 1; h /= 2) {
-                for (int i = 0; i < h; i++) lanes[at + i] = lanes[at + i] + lanes[at + i + h];
-            }
-            out[k] = lanes[at];
-        }
+        Vectors.sumStoredLanes(lanes, 8, out);
     }
 
     /** Whether {@link WeightMatrix#matMul} takes two rows at a time ({@link #dot2x4}): with 16-lane (512-bit) vectors, whose ISA has 32 registers. */

@@ -135,7 +135,7 @@ final class F16Kernel implements TypeKernel {
         a11.intoArray(lanes, 5 * L);
         a12.intoArray(lanes, 6 * L);
         a13.intoArray(lanes, 7 * L);
-        BlockFloats.laneSums(lanes, 8, out);
+        Vectors.sumStoredLanes(lanes, 8, out);
         int tail = i;
         for (int r = 0; r < 2; r++) {
             int wOffset = r == 0 ? wOffset0 : wOffset1;

@@ -47,10 +47,6 @@ interface Int8BlockKernel extends TypeKernel {
      */
     @Override
     default float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
-        Lanes.checkBlocks(first, n, QK);
-        a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        Int8Rows row = Int8Rows.rowBuffer(this, n / QK);
-        row.fill(data, first / QK, n / QK);
-        return dot(row, 0, a, aOffset, n);
+        return dot(Int8Rows.row(this, data, first, n), 0, a, aOffset, n);
     }
 }

@@ -40,15 +40,19 @@ final class Int8Rows {
         return blocks * kernel.packedBytes() <= Integer.MAX_VALUE - 16;
     }
 
+    private static Int8Rows empty(Int8BlockKernel kernel, int blocks) {
+        return new Int8Rows(kernel, new byte[blocks * kernel.packedBytes()], new float[blocks]);
+    }
+
     /** Blocks {@code [firstBlock, firstBlock + blocks)} of {@code data} (stored as {@code kernel}'s type) repacked. */
     static Int8Rows of(Int8BlockKernel kernel, MemorySegment data, long firstBlock, int blocks) {
-        Int8Rows rows = new Int8Rows(kernel, new byte[blocks * kernel.packedBytes()], new float[blocks]);
+        Int8Rows rows = empty(kernel, blocks);
         rows.fill(data, firstBlock, blocks);
         return rows;
     }
 
     /** Overwrites the first {@code blocks} blocks held here with blocks {@code [firstBlock, ...)} of {@code data}. */
-    void fill(MemorySegment data, long firstBlock, int blocks) {
+    private void fill(MemorySegment data, long firstBlock, int blocks) {
         int stored = kernel.blockBytes(), pb = kernel.packedBytes();
         for (int b = 0; b < blocks; b++) {
             long off = (firstBlock + b) * stored;
@@ -59,13 +63,20 @@ final class Int8Rows {
 
     private static final ThreadLocal<Int8Rows> rowBuffer = new ThreadLocal<>();
 
-    /** This thread's buffer for at least {@code blocks} blocks of {@code kernel}, replaced by a new one when too small or of another type. */
-    static Int8Rows rowBuffer(Int8BlockKernel kernel, int blocks) {
+    /**
+     * Stored values {@code [first, first+n)} of {@code data} (whole blocks of {@code kernel}'s
+     * type) repacked into this thread's buffer, from its block 0: the path of a matrix left in the
+     * mapping. The buffer is replaced by a new one when too small or of another type.
+     */
+    static Int8Rows row(Int8BlockKernel kernel, MemorySegment data, long first, int n) {
+        Lanes.checkBlocks(first, n, Int8BlockKernel.QK);
+        int blocks = n / Int8BlockKernel.QK;
         Int8Rows b = rowBuffer.get();
         if (b == null || b.kernel != kernel || b.scales.length < blocks) {
-            b = new Int8Rows(kernel, new byte[blocks * kernel.packedBytes()], new float[blocks]);
+            b = empty(kernel, blocks);
             rowBuffer.set(b);
         }
+        b.fill(data, first / Int8BlockKernel.QK, blocks);
         return b;
     }
 }

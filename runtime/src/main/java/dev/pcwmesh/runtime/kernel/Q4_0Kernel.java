@@ -21,7 +21,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
 final class Q4_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 18;
     /** Packed bytes per block ({@link Int8Rows}): {@code qs}. */
-    private static final int PACKED = 16;
+    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q4_0; }
 

@@ -23,7 +23,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
 final class Q5_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 22;
     /** Packed bytes per block ({@link Int8Rows}): {@code qh}, then {@code qs}. */
-    private static final int PACKED = 20;
+    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q5_0; }
 

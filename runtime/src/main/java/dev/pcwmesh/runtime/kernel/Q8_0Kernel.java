@@ -19,7 +19,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
 final class Q8_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 34;
     /** Packed bytes per block ({@link Int8Rows}): the 32 quants. */
-    private static final int PACKED = 32;
+    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q8_0; }
 

@@ -103,13 +103,11 @@ abstract class UnpackedRows {
         @Override int sideData(int n) { return n / Int8BlockKernel.QK; }
 
         @Override void unpack(MemorySegment data, long first, int n, float[] w, float[] side, int at) {
-            Lanes.checkBlocks(first, n, Int8BlockKernel.QK);
             if (heapRows != null) {
+                Lanes.checkBlocks(first, n, Int8BlockKernel.QK);
                 BlockFloats.unpackRow(heapRows, Math.toIntExact(first / Int8BlockKernel.QK), n, w, side, at);
             } else {
-                Int8Rows row = Int8Rows.rowBuffer(kernel, n / Int8BlockKernel.QK);
-                row.fill(data, first / Int8BlockKernel.QK, n / Int8BlockKernel.QK);
-                BlockFloats.unpackRow(row, 0, n, w, side, at);
+                BlockFloats.unpackRow(Int8Rows.row(kernel, data, first, n), 0, n, w, side, at);
             }
         }
 

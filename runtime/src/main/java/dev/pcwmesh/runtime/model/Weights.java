@@ -53,13 +53,13 @@ public record Weights(WeightMatrix tokenEmbedding, LayerWeights[] layers, float[
         all.add(tokenEmbedding);
         all.add(output);
         for (LayerWeights l : layers) all.addAll(java.util.List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
-        long count = all.stream().filter(WeightMatrix::heapCopyRefused).count();
-        if (count == 0) return;
-        long bytes = all.stream().filter(WeightMatrix::heapCopyRefused).mapToLong(m -> m.data().byteSize()).sum();
+        java.util.List<WeightMatrix> mapped = all.stream().filter(WeightMatrix::heapCopyRefused).toList();
+        if (mapped.isEmpty()) return;
+        long bytes = mapped.stream().mapToLong(m -> m.data().byteSize()).sum();
         System.getLogger(Weights.class.getName()).log(System.Logger.Level.WARNING,
                 "{0}: {1} of its matrices ({2} MiB) stay in the mapped file, where their products are slower: the heap had no room for them "
                         + "(maximum {3} MiB; a larger -Xmx or -XX:MaxRAMPercentage holds them)",
-                file.path().getFileName(), count, bytes >> 20, Runtime.getRuntime().maxMemory() >> 20);
+                file.path().getFileName(), mapped.size(), bytes >> 20, Runtime.getRuntime().maxMemory() >> 20);
     }
 
     private static WeightMatrix matrix(GgufFile file, String name, int rows, int cols) {
