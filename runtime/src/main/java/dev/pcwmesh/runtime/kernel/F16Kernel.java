@@ -102,11 +102,16 @@ final class F16Kernel implements TypeKernel {
     /**
      * {@link #dotDecoded4} of two decoded rows ({@code w} at {@code wOffset0} and
      * {@code wOffset1}) with the same four vectors, into {@code out[0..4)} and {@code out[4..8)},
-     * each built as {@code dotDecoded} builds it: each activation load serves two rows
-     * ({@link BlockFloats#dot2x4} says why, and why the sums go through {@code lanes}). It is that
-     * kernel's register tile without the block scales; the two share no helper because one would
-     * have to take the sixteen accumulators through a call, where C2 may box them.
+     * each built as {@code dotDecoded} builds it. Each activation load serves two rows, which
+     * halves the loads per FMA (with one row, four vectors take five loads per four FMAs, more than
+     * a core's load ports give). Sixteen accumulators: for AVX-512's 32 vector registers
+     * ({@link #TWO_ROWS}). The eight row sums go through {@code lanes} ({@code 8 * L} floats) to
+     * {@link Vectors#sumStoredLanes}: eight lane sums inlined here would take this method past
+     * C2's inlining node budget, and the ones left out would box their vectors.
      */
+    /** Whether batched products take two rows at a time ({@link #dotDecoded2x4}): with 16-lane (512-bit) vectors, whose ISA has 32 registers. */
+    static final boolean TWO_ROWS = L == 16;
+
     static void dotDecoded2x4(float[] w, int wOffset0, int wOffset1, float[] x, int off0, int off1, int off2, int off3, int n,
                               float[] out, float[] lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);

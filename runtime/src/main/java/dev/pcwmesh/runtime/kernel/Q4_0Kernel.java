@@ -20,8 +20,6 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  */
 final class Q4_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 18;
-    /** Packed bytes per block ({@link Int8Rows}): {@code qs}. */
-    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q4_0; }
 
@@ -51,47 +49,44 @@ final class Q4_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    // Elements o.. of a packed block are the low nibbles of qs[o..], elements 16+o.. the high
-    // ones, both less 8. Low and high are taken apart in straight-line code: a choice between two
+    @Override public int groupedBytes() { return QK / 2; }
+
+    @Override
+    public void groupedQuants(MemorySegment data, long off, byte[] dst, int at, int stride) {
+        for (int i = 0; i < QK / 2; i++) dst[at + i * stride] = data.get(ValueLayout.JAVA_BYTE, off + 2 + i);
+    }
+
+    // Elements o.. of a block are the low nibbles of qs[o..], elements 16+o.. the high ones,
+    // both less 8. Low and high are taken apart in straight-line code: a choice between two
     // vectors (a ternary on the element index) made C2 merge them as objects in some compiles,
     // and the conversions after it then ran unintrinsified, allocating at every block.
     private static ByteVector low(ByteVector q) { return q.and((byte) 0x0F).sub((byte) 8); }
 
     private static ByteVector high(ByteVector q) { return Lanes.shr(q, 4).and((byte) 0x0F).sub((byte) 8); }
 
+    /** ggml's {@code ggml_vec_dot_q4_0_q8_0} in the order of {@link Int8BlockKernel}. */
     @Override
-    public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
-        for (int o = 0; o < QK / 2; o += BL) {
-            ByteVector q = Lanes.bytes(packed, at + o);
-            ByteVector lo = low(q), hi = high(q);
-            for (int p = 0; p < PARTS; p++) {
-                Lanes.floats(lo, p).intoArray(dst, dstAt + o + p * L);
-                Lanes.floats(hi, p).intoArray(dst, dstAt + QK / 2 + o + p * L);
-            }
-        }
-    }
-
-    /** ggml's x86 {@code ggml_vec_dot_q4_0_q8_0}, in float lanes ({@link Int8BlockKernel}). */
-    @Override
-    public float dot(Int8Rows rows, int block0, QuantizedActivations a, int aOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        byte[] packed = rows.packed;
+        Lanes.checkBlocks(first, n, QK);
         float[] x = a.qsFloat;
-        FloatVector sum = FloatVector.zero(F);
+        long base = first / QK * BYTES;
+        float sum = 0f;
         for (int b = 0; b < n / QK; b++) {
-            int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
+            long off = base + (long) b * BYTES;
+            int ab = aOffset + b * QK;
             FloatVector block = FloatVector.zero(F);
             for (int o = 0; o < QK / 2; o += BL) {
-                ByteVector q = Lanes.bytes(packed, at + o);
+                ByteVector q = Lanes.bytes(data, off + 2 + o);
                 ByteVector lo = low(q), hi = high(q);
                 for (int p = 0; p < PARTS; p++) {
                     block = Lanes.floats(lo, p).fma(FloatVector.fromArray(F, x, ab + o + p * L), block);
                     block = Lanes.floats(hi, p).fma(FloatVector.fromArray(F, x, ab + QK / 2 + o + p * L), block);
                 }
             }
-            sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
+            sum = Math.fma(block.reduceLanes(VectorOperators.ADD), Lanes.half(data, off) * a.d[ab / QK], sum);
         }
-        return Vectors.sumLanes(F, sum);
+        return sum;
     }
 
     /** ggml's {@code quantize_row_q4_0_ref}. */

@@ -22,8 +22,6 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  */
 final class Q5_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 22;
-    /** Packed bytes per block ({@link Int8Rows}): {@code qh}, then {@code qs}. */
-    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q5_0; }
 
@@ -54,9 +52,22 @@ final class Q5_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    // A packed block is qh, then qs. Elements o.. are the low nibbles of qs[o..], elements 16+o..
-    // the high ones, each with its bit of qh as bit 4, less 16; taken apart in straight-line code,
-    // as in Q4_0Kernel (a ternary between two vectors made C2 box them in some compiles).
+    @Override public int groupedBytes() { return QK; }
+
+    /** The block's values as int8, -16..15. */
+    @Override
+    public void groupedQuants(MemorySegment data, long off, byte[] dst, int at, int stride) {
+        int qh = data.get(Lanes.LE32, off + 2);
+        for (int j = 0; j < QK / 2; j++) {
+            int q = data.get(ValueLayout.JAVA_BYTE, off + 6 + j);
+            dst[at + j * stride] = (byte) (((q & 0x0F) | ((qh >>> j) & 1) << 4) - 16);
+            dst[at + (j + QK / 2) * stride] = (byte) ((((q >> 4) & 0x0F) | ((qh >>> (j + QK / 2)) & 1) << 4) - 16);
+        }
+    }
+
+    // Elements o.. are the low nibbles of qs[o..], elements 16+o.. the high ones, each with its
+    // bit of qh as bit 4, less 16; taken apart in straight-line code, as in Q4_0Kernel (a ternary
+    // between two vectors made C2 box them in some compiles).
     private static ByteVector low(ByteVector q, ByteVector qh, int o) {
         return q.and((byte) 0x0F).or(Lanes.highBits(qh, o)).sub((byte) 16);
     }
@@ -65,41 +76,30 @@ final class Q5_0Kernel implements Int8BlockKernel {
         return Lanes.shr(q, 4).and((byte) 0x0F).or(Lanes.highBits(qh, QK / 2 + o)).sub((byte) 16);
     }
 
+    /** ggml's {@code ggml_vec_dot_q5_0_q8_0} in the order of {@link Int8BlockKernel}. */
     @Override
-    public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
-        ByteVector qh = Lanes.bytes(packed, at);
-        for (int o = 0; o < QK / 2; o += BL) {
-            ByteVector q = Lanes.bytes(packed, at + 4 + o);
-            ByteVector lo = low(q, qh, o), hi = high(q, qh, o);
-            for (int p = 0; p < PARTS; p++) {
-                Lanes.floats(lo, p).intoArray(dst, dstAt + o + p * L);
-                Lanes.floats(hi, p).intoArray(dst, dstAt + QK / 2 + o + p * L);
-            }
-        }
-    }
-
-    /** ggml's x86 {@code ggml_vec_dot_q5_0_q8_0}, in float lanes ({@link Int8BlockKernel}). */
-    @Override
-    public float dot(Int8Rows rows, int block0, QuantizedActivations a, int aOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        byte[] packed = rows.packed;
+        Lanes.checkBlocks(first, n, QK);
         float[] x = a.qsFloat;
-        FloatVector sum = FloatVector.zero(F);
+        long base = first / QK * BYTES;
+        float sum = 0f;
         for (int b = 0; b < n / QK; b++) {
-            int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
+            long off = base + (long) b * BYTES;
+            int ab = aOffset + b * QK;
             FloatVector block = FloatVector.zero(F);
-            ByteVector qh = Lanes.bytes(packed, at);
+            ByteVector qh = Lanes.bytes(data, off + 2);
             for (int o = 0; o < QK / 2; o += BL) {
-                ByteVector q = Lanes.bytes(packed, at + 4 + o);
+                ByteVector q = Lanes.bytes(data, off + 6 + o);
                 ByteVector lo = low(q, qh, o), hi = high(q, qh, o);
                 for (int p = 0; p < PARTS; p++) {
                     block = Lanes.floats(lo, p).fma(FloatVector.fromArray(F, x, ab + o + p * L), block);
                     block = Lanes.floats(hi, p).fma(FloatVector.fromArray(F, x, ab + QK / 2 + o + p * L), block);
                 }
             }
-            sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
+            sum = Math.fma(block.reduceLanes(VectorOperators.ADD), Lanes.half(data, off) * a.d[ab / QK], sum);
         }
-        return Vectors.sumLanes(F, sum);
+        return sum;
     }
 
     /** ggml's {@code quantize_row_q5_0_ref}. */

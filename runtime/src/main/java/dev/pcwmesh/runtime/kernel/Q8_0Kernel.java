@@ -3,6 +3,7 @@ package dev.pcwmesh.runtime.kernel;
 import dev.pcwmesh.runtime.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,8 +19,6 @@ import static dev.pcwmesh.runtime.kernel.Lanes.PARTS;
  */
 final class Q8_0Kernel implements Int8BlockKernel {
     private static final int BYTES = 34;
-    /** Packed bytes per block ({@link Int8Rows}): the 32 quants. */
-    private static final int PACKED = BYTES - 2;
 
     @Override public GgmlType type() { return GgmlType.Q8_0; }
 
@@ -44,31 +43,32 @@ final class Q8_0Kernel implements Int8BlockKernel {
 
     @Override public float scale(MemorySegment data, long off) { return Lanes.half(data, off); }
 
+    @Override public int groupedBytes() { return QK; }
+
     @Override
-    public void unpack(byte[] packed, int at, float[] dst, int dstAt) {
-        for (int e = 0; e < QK; e += BL) {
-            ByteVector q = Lanes.bytes(packed, at + e);
-            for (int p = 0; p < PARTS; p++) Lanes.floats(q, p).intoArray(dst, dstAt + e + p * L);
-        }
+    public void groupedQuants(MemorySegment data, long off, byte[] dst, int at, int stride) {
+        for (int i = 0; i < QK; i++) dst[at + i * stride] = data.get(ValueLayout.JAVA_BYTE, off + 2 + i);
     }
 
-    /** ggml's x86 {@code ggml_vec_dot_q8_0_q8_0}, in float lanes ({@link Int8BlockKernel}). */
+    /** ggml's {@code ggml_vec_dot_q8_0_q8_0} in the order of {@link Int8BlockKernel}. */
     @Override
-    public float dot(Int8Rows rows, int block0, QuantizedActivations a, int aOffset, int n) {
+    public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, n);
-        byte[] packed = rows.packed;
+        Lanes.checkBlocks(first, n, QK);
         float[] x = a.qsFloat;
-        FloatVector sum = FloatVector.zero(F);
+        long base = first / QK * BYTES;
+        float sum = 0f;
         for (int b = 0; b < n / QK; b++) {
-            int at = (block0 + b) * PACKED, ab = aOffset + b * QK;
+            long off = base + (long) b * BYTES;
+            int ab = aOffset + b * QK;
             FloatVector block = FloatVector.zero(F);
             for (int e = 0; e < QK; e += BL) {
-                ByteVector q = Lanes.bytes(packed, at + e);
+                ByteVector q = Lanes.bytes(data, off + 2 + e);
                 for (int p = 0; p < PARTS; p++) block = Lanes.floats(q, p).fma(FloatVector.fromArray(F, x, ab + e + p * L), block);
             }
-            sum = block.fma(FloatVector.broadcast(F, rows.scales[block0 + b] * a.d[ab / QK]), sum);
+            sum = Math.fma(block.reduceLanes(VectorOperators.ADD), Lanes.half(data, off) * a.d[ab / QK], sum);
         }
-        return Vectors.sumLanes(F, sum);
+        return sum;
     }
 
     /** ggml's {@code quantize_row_q8_0_ref}. */

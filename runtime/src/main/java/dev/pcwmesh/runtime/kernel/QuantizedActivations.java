@@ -42,6 +42,8 @@ public final class QuantizedActivations {
     final float[] d;
     /** Q8_1: {@code d * sum(qs)} of each block, rounded to f16 as ggml stores it. */
     final float[] s;
+    /** Q8_0: the sum of each block's quants, as a float (Q4_0's row groups take it: {@link RowGroups}). */
+    final float[] sums;
     /** Q8_K: the sums of the quants in each group of 16 (ggml's {@code bsums}). */
     final short[] bsums;
 
@@ -54,6 +56,7 @@ public final class QuantizedActivations {
         this.qsFloat = type == VecDotType.Q8_0 ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
+        this.sums = type == VecDotType.Q8_0 ? new float[capacity / type.blockSize] : null;
         this.bsums = type == VecDotType.Q8_K ? new short[capacity / 16] : null;
     }
 
@@ -109,16 +112,18 @@ public final class QuantizedActivations {
             for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[xs + j]));
             float dRaw = amax / 127f;
             float id = amax != 0f ? 127f / amax : 0f;
-            int sum = 0;
+            int sum = 0, saturatedSum = 0;
             for (int j = 0; j < 32; j++) {
                 int v = (int) Math.rint(x[xs + j] * id);
                 sum += v;
                 byte q = (byte) Math.max(-128, Math.min(127, v)); // the packs saturate
+                saturatedSum += q;
                 qs[32 * b + j] = q;
                 if (qsFloat != null) qsFloat[32 * b + j] = q;
                 else qs16[32 * b + j] = q;
             }
             d[b] = toHalfPrecision(dRaw);
+            if (sums != null) sums[b] = saturatedSum;
             if (s != null) s[b] = toHalfPrecision(dRaw * sum);
         }
     }

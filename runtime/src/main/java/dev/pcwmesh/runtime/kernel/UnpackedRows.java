@@ -12,10 +12,9 @@ import java.util.function.IntFunction;
  * <ul>
  *   <li>F16 and BF16: rows widened to floats (exact), then the same FMAs in the same order as
  *       their {@code dot} ({@link F16Kernel#dotDecoded}).</li>
- *   <li>Q4_0, Q5_0, Q8_0: rows as their quants in float lanes ({@link BlockFloats}), from the
- *       matrix's heap copy ({@link Int8Rows}) where it has one.</li>
  *   <li>Q4_K, Q5_K, Q6_K: rows as quants times sub-block scales ({@link SuperBlockFloats}).</li>
  * </ul>
+ * (Q4_0, Q5_0 and Q8_0 take their batches by row groups instead: {@link TiledProduct}.)
  */
 abstract class UnpackedRows {
     /** Floats of unpacked side data (scales) for {@code n} values of a row. */
@@ -45,11 +44,10 @@ abstract class UnpackedRows {
      * The unpacking of {@code kernel}'s rows against prepared activations {@code a} (the batch:
      * {@code a.n} values), whose own unpacking, where they need one, goes into
      * {@code buffer.apply(a.n)}; null for types that take their {@code dot} per vector (F32,
-     * Q4_1, Q5_1). {@code heapRows}: the matrix's heap copy, if it has one (Q4_0, Q5_0, Q8_0).
+     * Q4_1, Q5_1).
      */
-    static UnpackedRows of(TypeKernel kernel, QuantizedActivations a, Int8Rows heapRows, IntFunction<float[]> buffer) {
+    static UnpackedRows of(TypeKernel kernel, QuantizedActivations a, IntFunction<float[]> buffer) {
         return switch (kernel) {
-            case Int8BlockKernel k -> new Int8Blocks(k, a, heapRows);
             case SuperBlockKernel k -> new SuperBlocks(k, a, buffer.apply(a.n));
             default -> a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16
                     ? new Widened(kernel, a) : null;
@@ -79,50 +77,10 @@ abstract class UnpackedRows {
             F16Kernel.dotDecoded4(w, at, x, off0, off1, off2, off3, n, out);
         }
 
-        @Override boolean twoRows() { return BlockFloats.TWO_ROWS; }
+        @Override boolean twoRows() { return F16Kernel.TWO_ROWS; }
 
         @Override void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
             F16Kernel.dotDecoded2x4(w, at0, at1, x, off0, off1, off2, off3, n, out, lanes);
-        }
-    }
-
-    private static final class Int8Blocks extends UnpackedRows {
-        private final Int8BlockKernel kernel;
-        private final Int8Rows heapRows;
-        private final float[] x;
-        private final float[] xScales;
-
-        Int8Blocks(Int8BlockKernel kernel, QuantizedActivations a, Int8Rows heapRows) {
-            a.check(QuantizedActivations.VecDotType.Q8_0, 0, a.n);
-            this.kernel = kernel;
-            this.heapRows = heapRows;
-            this.x = a.qsFloat;
-            this.xScales = a.d;
-        }
-
-        @Override int sideData(int n) { return n / Int8BlockKernel.QK; }
-
-        @Override void unpack(MemorySegment data, long first, int n, float[] w, float[] side, int at) {
-            if (heapRows != null) {
-                Lanes.checkBlocks(first, n, Int8BlockKernel.QK);
-                BlockFloats.unpackRow(heapRows, Math.toIntExact(first / Int8BlockKernel.QK), n, w, side, at);
-            } else {
-                BlockFloats.unpackRow(Int8Rows.row(kernel, data, first, n), 0, n, w, side, at);
-            }
-        }
-
-        @Override float dot(float[] w, float[] side, int at, int xOffset, int n) {
-            return BlockFloats.dot(w, side, at, x, xScales, xOffset, n);
-        }
-
-        @Override void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out) {
-            BlockFloats.dot4(w, side, at, x, xScales, off0, off1, off2, off3, n, out);
-        }
-
-        @Override boolean twoRows() { return BlockFloats.TWO_ROWS; }
-
-        @Override void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
-            BlockFloats.dot2x4(w, side, at0, at1, x, xScales, off0, off1, off2, off3, n, out, lanes);
         }
     }
 

@@ -9,10 +9,11 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix of {@code rows x cols} stored in one tensor type (a GGUF tensor with
  * {@code shape = {cols, rows}}), multiplied by activation vectors on all cores.
  *
- * <p>Q4_0, Q5_0 and Q8_0 matrices are copied onto the heap when made ({@link Int8Rows}), where
- * their products run faster than from the mapped file (1.2-1.6x in whole-model decode), as long
- * as the copy leaves a quarter of the maximum heap free; a matrix that does not fit is read from
- * the mapping, with the same numbers ({@link #heapCopyRefused}; the model's loader warns once).
+ * <p>Q4_0, Q5_0 and Q8_0 matrices are repacked onto the heap when made, in groups of rows
+ * that a product runs down one row per lane ({@link RowGroups}), as long as the copy leaves a
+ * quarter of the maximum heap free; a matrix that does not fit is read from the mapping, a row
+ * at a time in decode and a block of groups at a time in prefill, with the same numbers
+ * ({@link #heapCopyRefused}; the model's loader warns once).
  */
 public final class WeightMatrix {
     private static final System.Logger LOG = System.getLogger(WeightMatrix.class.getName());
@@ -23,7 +24,7 @@ public final class WeightMatrix {
     private final int rows;
     private final int cols;
     /** The heap copy of a Q4_0, Q5_0 or Q8_0 matrix; null for other types or when it did not fit. */
-    private final Int8Rows heapRows;
+    private final RowGroups heapRows;
     /** Whether this matrix would have been copied onto the heap but did not fit. */
     private final boolean heapCopyRefused;
 
@@ -42,12 +43,11 @@ public final class WeightMatrix {
         this.heapCopyRefused = mayCopy && kernel instanceof Int8BlockKernel && heapRows == null;
     }
 
-    private Int8Rows copyToHeap(Int8BlockKernel k) {
-        long blocks = (long) rows * cols / Int8BlockKernel.QK;
-        long bytes = Int8Rows.heapBytes(k, blocks);
+    private RowGroups copyToHeap(Int8BlockKernel k) {
+        long bytes = RowGroups.heapBytes(k, rows, cols);
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (Int8Rows.fitsArrays(k, blocks) && bytes <= free - rt.maxMemory() / 4) return Int8Rows.of(k, data, 0, (int) blocks);
+        if (RowGroups.fitsArrays(k, rows, cols) && bytes <= free - rt.maxMemory() / 4) return RowGroups.of(k, data, rows, cols);
         LOG.log(System.Logger.Level.DEBUG, "{0} ({1} x {2} {3}, {4} MiB) stays in the mapped file: the heap has {5} MiB free of {6} MiB",
                 name, rows, cols, type(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
         return null;
@@ -91,11 +91,11 @@ public final class WeightMatrix {
     public void matVec(float[] x, float[] out) {
         QuantizedActivations a = prepare(x, cols);
         if (heapRows != null) {
-            Int8BlockKernel k = heapRows.kernel;
-            int blocksPerRow = cols / Int8BlockKernel.QK;
-            Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
-                for (int r = from; r < to; r++) out[r] = k.dot(heapRows, r * blocksPerRow, a, 0, cols);
+            float[] o = padded(out, 1);
+            Parallel.forRange(heapRows.groups, Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
+                for (int g = from; g < to; g++) heapRows.dot(g, a, 0, o, g * Lanes.L);
             });
+            unpad(o, 1, out);
             return;
         }
         Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
@@ -107,7 +107,8 @@ public final class WeightMatrix {
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
-     * batched prefill and single-token steps agree bit for bit. Where the type allows
+     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0 and Q8_0 run as
+     * register tiles over row groups ({@link TiledProduct}); where another type allows
      * ({@link UnpackedRows}), each worker unpacks a block of rows at a time and passes four
      * vectors at a time over it; other types take their {@code dot} per row and vector.
      */
@@ -117,7 +118,13 @@ public final class WeightMatrix {
             return;
         }
         QuantizedActivations a = prepare(x, batch * cols);
-        UnpackedRows unpacked = UnpackedRows.of(kernel, a, heapRows, WeightMatrix::unpackedActivations);
+        if (kernel instanceof Int8BlockKernel k) {
+            float[] o = padded(out, batch);
+            TiledProduct.multiply(k, heapRows, data, rows, cols, a, batch, o, paddedRows());
+            unpad(o, batch, out);
+            return;
+        }
+        UnpackedRows unpacked = UnpackedRows.of(kernel, a, WeightMatrix::unpackedActivations);
         if (unpacked == null) {
             Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
                 for (int r = from; r < to; r++) {
@@ -157,6 +164,27 @@ public final class WeightMatrix {
                 }
             }
         });
+    }
+
+    /** Rows rounded up to whole {@link RowGroups}. */
+    private int paddedRows() {
+        return RowGroups.groupsFor(rows) * Lanes.L;
+    }
+
+    private static final ThreadLocal<float[]> paddedOut = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Where row groups write {@code batch} vectors of results: {@code out} itself when the rows are
+     * whole groups, else this thread's buffer of {@link #paddedRows} per vector.
+     */
+    private float[] padded(float[] out, int batch) {
+        return rows == paddedRows() ? out : atLeast(paddedOut, batch * paddedRows());
+    }
+
+    /** Copies the rows of {@code batch} vectors from {@link #padded} results into {@code out}, if they are not there. */
+    private void unpad(float[] o, int batch, float[] out) {
+        if (o == out) return;
+        for (int b = 0; b < batch; b++) System.arraycopy(o, b * paddedRows(), out, b * rows, rows);
     }
 
     /**

@@ -291,7 +291,7 @@ class VecDotTest {
     }
 
     /**
-     * Q4_0, Q5_0 and Q8_0 matrices are multiplied from a heap copy ({@link Int8Rows}); one left
+     * Q4_0, Q5_0 and Q8_0 matrices are multiplied from a heap copy ({@link RowGroups}); one left
      * in the mapping (too large for the heap) must give the same numbers, bit for bit.
      */
     @ParameterizedTest
