@@ -86,6 +86,15 @@ class VecDotTest {
                 for (int b = 0; b < n / bs; b++) {
                     assertSameBits(Float.float16ToFloat(ref.d16[b]), a.d[aOffset / bs + b], what + " d of block " + b);
                     if (a.type == VecDotType.Q8_1) assertSameBits(Float.float16ToFloat(ref.s16[b]), a.s[aOffset / bs + b], what + " s of block " + b);
+                    if (a.type == VecDotType.Q8_0) {
+                        // the float copies of the quants, and their block sums, that the row groups take
+                        int sum = 0;
+                        for (int i = b * bs; i < (b + 1) * bs; i++) {
+                            sum += ref.qs[i];
+                            assertSameBits(ref.qs[i], a.qsFloat[aOffset + i], what + " quant " + i + " as a float");
+                        }
+                        assertSameBits(sum, a.sums[aOffset / bs + b], what + " quant sum of block " + b);
+                    }
                 }
             }
             case Q8_K -> {
