@@ -33,11 +33,11 @@ public final class QuantizedActivations {
     int n;
     /** F32, F16, BF16: the values rounded to that type (exactly representable as floats). */
     final float[] values;
-    /** Q8_*: the int8 quants. */
+    /** Q8_1, Q8_K: the int8 quants (Q8_0 holds them as floats only: {@link #qsFloat}). */
     final byte[] qs;
     /** Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row in the dots. */
     final short[] qs16;
-    /** Q8_0: the same quants as floats, for the float-lane dots of {@link Int8BlockKernel}. */
+    /** Q8_0: the int8 quants, as floats, for the float-lane dots of {@link Int8BlockKernel}. */
     final float[] qsFloat;
     /**
      * Q8_*: the scale of each block. Q8_0 and Q8_1 store it as f16 in ggml, so this is the
@@ -55,7 +55,7 @@ public final class QuantizedActivations {
         this.type = type;
         boolean floats = type.blockSize == 1;
         this.values = floats ? new float[capacity] : null;
-        this.qs = floats ? null : new byte[capacity];
+        this.qs = floats || type == VecDotType.Q8_0 ? null : new byte[capacity];
         this.qs16 = floats || type == VecDotType.Q8_0 ? null : new short[capacity];
         this.qsFloat = type == VecDotType.Q8_0 ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
@@ -65,7 +65,7 @@ public final class QuantizedActivations {
     }
 
     int capacity() {
-        return values != null ? values.length : qs.length;
+        return values != null ? values.length : qs != null ? qs.length : qsFloat.length;
     }
 
     /**
@@ -154,7 +154,6 @@ public final class QuantizedActivations {
                 q.intoArray(qsFloat, qs0 + j);
                 sum = sum.add(q);
             }
-            for (int j = 0; j < 32; j++) qs[qs0 + j] = (byte) qsFloat[qs0 + j];
             d[b] = toHalfPrecision(amax / 127f);
             sums[b] = sum.reduceLanes(VectorOperators.ADD);
         }
