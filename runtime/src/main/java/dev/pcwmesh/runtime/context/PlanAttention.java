@@ -32,14 +32,22 @@ public final class PlanAttention implements Attention {
     private final int windowKeys;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    /** Per-thread buffers: scores of one head over every key, a far-rotated query, top-k's candidates (score, rank, chosen, keys covered). */
+    /** Per-thread buffers: scores of each head of a task over every key, a far-rotated query, top-k's candidates (score, rank, chosen, keys covered). */
     private static final class Scratch {
-        float[] scores = new float[256];
+        float[][] weights = new float[0][];
         float[] farQ = new float[0];
         float[] candidates = new float[0];
         long[] order = new long[0];
         boolean[] chosen = new boolean[0];
         int[] sizes = new int[0];
+
+        /** {@code heads} score buffers of at least {@code keys} values. */
+        float[][] weights(int heads, int keys) {
+            if (weights.length < heads || weights[0].length < keys) {
+                weights = new float[heads][Math.max(keys, 256)];
+            }
+            return weights;
+        }
     }
 
     PlanAttention(ContextPlan plan, ModelConfig config, AttentionProbe probe) {
@@ -79,13 +87,21 @@ public final class PlanAttention implements Attention {
         ReRope rerope = plan.encoding().rerope();
         if (rerope != null) rotateFarKeys(layer, live, base, n, rerope);
         int maxKeys = contextKeys + base + n;
-        int heads = c.heads();
-        Parallel.forRange(n * heads, Parallel.minChunk(2L * maxKeys * c.headDim()), (lo, hi) -> {
+        // A batch gives each task the query heads of one key/value head, so that their weighted
+        // sums read each value row once for two heads; a single token keeps a task per head, to
+        // spread its few heads over the threads. Both give the same numbers.
+        int perTask = n > 1 ? c.groupSize() : 1;
+        int tasksPerToken = c.heads() / perTask;
+        Parallel.forRange(n * tasksPerToken, Parallel.minChunk(2L * maxKeys * c.headDim() * perTask), (lo, hi) -> {
             Scratch s = scratch.get();
-            if (s.scores.length < maxKeys) s.scores = new float[maxKeys];
+            float[][] weights = s.weights(perTask, maxKeys);
             long scored = 0;
             for (int task = lo; task < hi; task++) {
-                scored += head(layer, task / heads, task % heads, positions[from + task / heads], q, rawQ, live, base, out, s);
+                int t = task / tasksPerToken, h0 = task % tasksPerToken * perTask;
+                for (int k = 0; k < perTask; k++) {
+                    scored += weigh(layer, t, h0 + k, positions[from + t], q, rawQ, live, base, weights[k], s);
+                }
+                mix(layer, t, h0, perTask, live, base, weights, out);
             }
             plan.countScores(scored);
         });
@@ -102,13 +118,16 @@ public final class PlanAttention implements Attention {
         }
     }
 
-    /** One query head of token {@code t}: scores, rules, softmax, values. Returns the scores computed. */
-    private long head(int layer, int t, int h, int qPos, float[] q, float[] rawQ, KvCache live, int base, float[] out, Scratch s) {
+    /**
+     * The attention weights of query head {@code h} of token {@code t} over every key it sees, in
+     * {@code sc} (context blocks in order, then the live keys): scores, the plan's rules, softmax.
+     * Reports the weights' mass per block to the probe. Returns the scores computed.
+     */
+    private long weigh(int layer, int t, int h, int qPos, float[] q, float[] rawQ, KvCache live, int base, float[] sc, Scratch s) {
         int headDim = c.headDim(), kvDim = c.kvDim();
         int qOff = t * c.qDim() + h * headDim;
         int kvOff = (h / c.groupSize()) * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] sc = s.scores;
         WindowAttention rule = plan.windowAttention();
         ReRope rerope = plan.encoding().rerope();
         float[] farQ = null;
@@ -140,7 +159,7 @@ public final class PlanAttention implements Attention {
             }
             i += b.length();
         }
-        if (rule.topK() != null) scored += selectWindowKeys(layer, q, qOff, kvOff, scale, rule.topK(), s);
+        if (rule.topK() != null) scored += selectWindowKeys(layer, q, qOff, kvOff, scale, rule.topK(), sc, s);
         if (rule.ape() != null) applyApe(rule.ape(), sc);
 
         int visible = base + t + 1;
@@ -159,20 +178,50 @@ public final class PlanAttention implements Attention {
         int total = i + visible;
         Softmax.apply(sc, 0, total);
 
-        Arrays.fill(out, qOff, qOff + headDim, 0f);
-        i = 0;
-        for (int bi = 0; bi < blocks.size(); bi++) {
-            ContextPlan.Block b = blocks.get(bi);
-            Vectors.addWeightedRows(sc, i, b.length(), b.values(layer), kvOff, kvDim, out, qOff, headDim);
-            if (probe != null) {
+        if (probe != null) {
+            i = 0;
+            for (int bi = 0; bi < blocks.size(); bi++) {
+                int length = blocks.get(bi).length();
                 float mass = 0;
-                for (int j = 0; j < b.length(); j++) mass += sc[i + j];
+                for (int j = i; j < i + length; j++) mass += sc[j];
                 probe.blockMass(layer, t, h, bi, mass);
+                i += length;
             }
-            i += b.length();
         }
-        Vectors.addWeightedRows(sc, i, visible, live.values(layer), kvOff, kvDim, out, qOff, headDim);
         return scored;
+    }
+
+    /**
+     * The outputs of query heads {@code h0 .. h0 + count} of token {@code t} (heads of one
+     * key/value head): each head's weighted sum of the values it sees, with {@code weights[k]}
+     * for head {@code h0 + k}. Two heads at a time share each value row's loads; every output is
+     * still {@link Vectors#addWeightedRows}' row after row.
+     */
+    private void mix(int layer, int t, int h0, int count, KvCache live, int base, float[][] weights, float[] out) {
+        int headDim = c.headDim(), kvDim = c.kvDim();
+        int qOff = t * c.qDim() + h0 * headDim;
+        int kvOff = (h0 / c.groupSize()) * headDim;
+        int visible = base + t + 1;
+        Arrays.fill(out, qOff, qOff + count * headDim, 0f);
+        for (int k = 0; k < count; k += 2) {
+            int i = 0;
+            int o0 = qOff + k * headDim;
+            for (ContextPlan.Block b : blocks) {
+                addWeightedRows(weights, k, count, i, b.length(), b.values(layer), kvOff, kvDim, out, o0, headDim);
+                i += b.length();
+            }
+            addWeightedRows(weights, k, count, i, visible, live.values(layer), kvOff, kvDim, out, o0, headDim);
+        }
+    }
+
+    /** Head {@code k}'s weighted rows, and head {@code k + 1}'s with the same loads when it is one of the {@code count}. */
+    private static void addWeightedRows(float[][] weights, int k, int count, int wOff, int rows, float[] x, int xOff, int stride,
+                                        float[] out, int outOff, int n) {
+        if (k + 1 < count) {
+            Vectors.addWeightedRows2(weights[k], weights[k + 1], wOff, rows, x, xOff, stride, out, outOff, outOff + n, n);
+        } else {
+            Vectors.addWeightedRows(weights[k], wOff, rows, x, xOff, stride, out, outOff, n);
+        }
     }
 
     /**
@@ -181,7 +230,7 @@ public final class PlanAttention implements Attention {
      * order of score (ties in document order), until they cover {@code k} keys. Returns the
      * scores computed.
      */
-    private long selectWindowKeys(int layer, float[] q, int qOff, int kvOff, float scale, WindowAttention.TopK topK, Scratch s) {
+    private long selectWindowKeys(int layer, float[] q, int qOff, int kvOff, float scale, WindowAttention.TopK topK, float[] sc, Scratch s) {
         int kvDim = c.kvDim(), headDim = c.headDim(), size = topK.blockSize();
         int candidates = 0;
         for (ContextPlan.Block b : blocks) {
@@ -219,7 +268,6 @@ public final class PlanAttention implements Attention {
         }
 
         long scored = candidates;
-        float[] sc = s.scores;
         int i = 0;
         ci = 0;
         for (ContextPlan.Block b : blocks) {

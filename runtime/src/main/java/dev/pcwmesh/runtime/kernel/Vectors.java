@@ -185,6 +185,55 @@ public final class Vectors {
         }
     }
 
+    /**
+     * {@link #addWeightedRows} for two weight vectors over the same rows, {@code w0} into
+     * {@code y[y0..y0+n)} and {@code w1} into {@code y[y1..y1+n)} ({@code wOff} into both): two
+     * query heads of one key/value head. Each value load serves both sums, and eight accumulator
+     * chains rather than four keep the FMA units busy. A row is left out only when both weights
+     * are zero; a zero weight of one head multiplies the row, which adds zero to a sum that
+     * cannot be -0 (it starts at +0, and a sum is -0 only when both terms are) and so leaves it
+     * as skipping would, for finite values. Each sum is therefore {@code addWeightedRows}' bit for bit.
+     */
+    public static void addWeightedRows2(float[] w0, float[] w1, int wOff, int count, float[] x, int xOff, int stride,
+                                        float[] y, int y0, int y1, int n) {
+        int lanes = S.length(), upper = S.loopBound(n);
+        int c = 0;
+        for (; c + 4 * lanes <= upper; c += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(S, y, y0 + c), a1 = FloatVector.fromArray(S, y, y0 + c + lanes),
+                    a2 = FloatVector.fromArray(S, y, y0 + c + 2 * lanes), a3 = FloatVector.fromArray(S, y, y0 + c + 3 * lanes);
+            FloatVector b0 = FloatVector.fromArray(S, y, y1 + c), b1 = FloatVector.fromArray(S, y, y1 + c + lanes),
+                    b2 = FloatVector.fromArray(S, y, y1 + c + 2 * lanes), b3 = FloatVector.fromArray(S, y, y1 + c + 3 * lanes);
+            for (int j = 0; j < count; j++) {
+                float u = w0[wOff + j], v = w1[wOff + j];
+                if (u == 0f && v == 0f) continue;
+                FloatVector vu = FloatVector.broadcast(S, u), vv = FloatVector.broadcast(S, v);
+                int row = xOff + j * stride + c;
+                FloatVector x0 = FloatVector.fromArray(S, x, row), x1 = FloatVector.fromArray(S, x, row + lanes),
+                        x2 = FloatVector.fromArray(S, x, row + 2 * lanes), x3 = FloatVector.fromArray(S, x, row + 3 * lanes);
+                a0 = x0.fma(vu, a0);
+                b0 = x0.fma(vv, b0);
+                a1 = x1.fma(vu, a1);
+                b1 = x1.fma(vv, b1);
+                a2 = x2.fma(vu, a2);
+                b2 = x2.fma(vv, b2);
+                a3 = x3.fma(vu, a3);
+                b3 = x3.fma(vv, b3);
+            }
+            a0.intoArray(y, y0 + c);
+            a1.intoArray(y, y0 + c + lanes);
+            a2.intoArray(y, y0 + c + 2 * lanes);
+            a3.intoArray(y, y0 + c + 3 * lanes);
+            b0.intoArray(y, y1 + c);
+            b1.intoArray(y, y1 + c + lanes);
+            b2.intoArray(y, y1 + c + 2 * lanes);
+            b3.intoArray(y, y1 + c + 3 * lanes);
+        }
+        if (c < n) {
+            addWeightedRows(w0, wOff, count, x, xOff + c, stride, y, y0 + c, n - c);
+            addWeightedRows(w1, wOff, count, x, xOff + c, stride, y, y1 + c, n - c);
+        }
+    }
+
     /** {@code y[yOff..] += alpha * x[xOff..]} over {@code n} values. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(S, alpha);

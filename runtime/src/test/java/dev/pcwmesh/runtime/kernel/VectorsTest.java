@@ -76,6 +76,30 @@ class VectorsTest {
         }
     }
 
+    /** Two heads' weighted rows at once are each head's {@link Vectors#addWeightedRows}, zero weights of one or both heads included. */
+    @Test
+    void twoHeadsWeightedRowsAreEachHeadsOwn() {
+        Random r = new Random(15);
+        for (int n : LENGTHS) {
+            for (int count : COUNTS) {
+                int stride = n + 3, xOff = 1, wOff = 2, y0 = 5, y1 = y0 + n + 1;
+                float[] x = random(r, xOff + Math.max(count, 1) * stride);
+                float[] w0 = random(r, wOff + count), w1 = random(r, wOff + count);
+                for (int j = 0; j < count; j += 3) w0[wOff + j] = 0f;
+                for (int j = 0; j < count; j += 2) w1[wOff + j] = 0f;
+                float[] start = random(r, y1 + n + 2);
+                float[] expected = start.clone(), got = start.clone();
+                Vectors.addWeightedRows(w0, wOff, count, x, xOff, stride, expected, y0, n);
+                Vectors.addWeightedRows(w1, wOff, count, x, xOff, stride, expected, y1, n);
+                Vectors.addWeightedRows2(w0, w1, wOff, count, x, xOff, stride, got, y0, y1, n);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]),
+                            "n=" + n + " count=" + count + " element " + i + ": " + expected[i] + " vs " + got[i]);
+                }
+            }
+        }
+    }
+
     private static float[] random(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
