@@ -1,6 +1,7 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -28,6 +29,13 @@ final class Lanes {
     static final VectorSpecies<Float> F = capped();
     /** Float lanes per vector: a power of two from 2 to 16. */
     static final int L = F.length();
+    /**
+     * Double lanes of the preferred shape, and float vectors of as many lanes (half its bits), so
+     * that one float load widens to one double vector: for exponentials worked in double
+     * ({@link SwiGlu}, {@link Softmax}).
+     */
+    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> FD = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     /** Bytes per byte load: 8 or 16, so it divides the 16- and 32-byte quant runs of every block. */
     static final int BL = B.length();

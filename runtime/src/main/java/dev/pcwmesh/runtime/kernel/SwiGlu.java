@@ -3,8 +3,8 @@ package dev.pcwmesh.runtime.kernel;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
+
+import static dev.pcwmesh.runtime.kernel.Lanes.FD;
 
 /**
  * The gated feed-forward activation: {@code gate = silu(gate) * up}, with
@@ -19,17 +19,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class SwiGlu {
     private SwiGlu() {}
 
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats as many as {@link #D}'s doubles: one load widens to one double vector. */
-    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
-
     public static void apply(float[] gate, float[] up, int n) {
         int i = 0;
-        for (int upper = HALF.loopBound(n); i < upper; i += HALF.length()) {
-            DoubleVector g = (DoubleVector) FloatVector.fromArray(HALF, gate, i).convertShape(VectorOperators.F2D, D, 0);
+        for (int upper = FD.loopBound(n); i < upper; i += FD.length()) {
+            DoubleVector g = (DoubleVector) FloatVector.fromArray(FD, gate, i).convertShape(VectorOperators.F2D, Lanes.D, 0);
             DoubleVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1.0));
-            FloatVector s = (FloatVector) silu.convertShape(VectorOperators.D2F, HALF, 0);
-            s.mul(FloatVector.fromArray(HALF, up, i)).intoArray(gate, i);
+            FloatVector s = (FloatVector) silu.convertShape(VectorOperators.D2F, FD, 0);
+            s.mul(FloatVector.fromArray(FD, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) gate[i] = scalar(gate[i], up[i]);
     }
