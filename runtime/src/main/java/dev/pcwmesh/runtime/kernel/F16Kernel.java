@@ -35,17 +35,19 @@ final class F16Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.F16; }
 
-    /** ggml's {@code ggml_vec_dot_f16}: activations rounded to f16 ({@link #prepare}), products summed in f32. */
+    /**
+     * ggml's {@code ggml_vec_dot_f16}: activations rounded to f16 ({@link #prepare}), products
+     * summed in f32, here in the order of {@link F16Groups}: one chain of fused multiply-adds in
+     * element order. (Matrices multiply through the groups; this one row at a time is for tests
+     * and single rows.)
+     */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.F16, aOffset, n);
-        float[] row = WeightMatrix.atLeast(ROW, n);
-        dequantize(data, first, row, 0, n);
-        return dotDecoded(row, 0, a.values, aOffset, n);
+        float sum = 0;
+        for (int i = 0; i < n; i++) sum = Math.fma(Float.float16ToFloat(data.get(Lanes.LE16, (first + i) * 2)), a.values[aOffset + i], sum);
+        return sum;
     }
-
-    /** Each thread's buffer for one widened row. */
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * The dot of an F16 or BF16 row already decoded to floats ({@code dequantize}, which is

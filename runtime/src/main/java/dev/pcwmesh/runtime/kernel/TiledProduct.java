@@ -69,6 +69,95 @@ final class TiledProduct {
         });
     }
 
+    /**
+     * {@link #multiply} for an F16 matrix in {@link F16Groups} and prepared F16 activations
+     * {@code x} (f16-rounded floats): the same blocks of groups, widened to floats, and the same
+     * tile without block scales, each sum one chain of FMAs in element order as
+     * {@link F16Groups#dot} builds it.
+     */
+    static void multiplyHalves(F16Groups heap, MemorySegment data, int rows, int cols, float[] x, int batch, float[] out, int stride) {
+        int groups = RowGroups.groupsFor(rows);
+        int groupBytes = cols * L * Float.BYTES;
+        int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
+        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
+            float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
+            for (int g0 = from; g0 < to; g0 += perBlock) {
+                int n = Math.min(perBlock, to - g0);
+                F16Groups source = heap;
+                int first = g0;
+                if (heap == null) {
+                    source = halfWindow(cols, perBlock);
+                    source.fill(data, rows, g0);
+                    first = 0;
+                }
+                for (int i = 0; i < n; i++) source.unpack(first + i, w, i * cols * L);
+                for (int v = 0; v < batch; v += TILE_VECTORS) {
+                    int v1 = Math.min(v + 1, batch - 1), v2 = Math.min(v + 2, batch - 1), v3 = Math.min(v + 3, batch - 1);
+                    for (int i = 0; i < n; i += TILE_GROUPS) {
+                        tileFloats(w, cols, g0, i, Math.min(i + 1, n - 1), Math.min(i + 2, n - 1), x, v, v1, v2, v3, out, stride);
+                    }
+                }
+            }
+        });
+    }
+
+    private static final ThreadLocal<F16Groups> halfWindow = new ThreadLocal<>();
+
+    /** This thread's window of {@code groups} F16 groups for a matrix left in the mapping. */
+    static F16Groups halfWindow(int cols, int groups) {
+        F16Groups w = halfWindow.get();
+        if (w == null || w.cols != cols || w.groups != groups) {
+            w = new F16Groups(cols, groups);
+            halfWindow.set(w);
+        }
+        return w;
+    }
+
+    /** {@link #tile} without block scales: widened groups {@code i0, i1, i2} of {@code w} times vectors {@code v0..v3}. */
+    private static void tileFloats(float[] w, int K, int outGroup, int i0, int i1, int i2,
+                                   float[] x, int v0, int v1, int v2, int v3, float[] out, int stride) {
+        int w0 = i0 * K * L, w1 = i1 * K * L, w2 = i2 * K * L;
+        int x0 = v0 * K, x1 = v1 * K, x2 = v2 * K, x3 = v3 * K;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        for (int k = 0; k < K; k++) {
+            FloatVector r0 = FloatVector.fromArray(F, w, w0 + k * L);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + k * L);
+            FloatVector r2 = FloatVector.fromArray(F, w, w2 + k * L);
+            FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = r0.fma(y, a00);
+            a10 = r1.fma(y, a10);
+            a20 = r2.fma(y, a20);
+            y = FloatVector.broadcast(F, x[x1 + k]);
+            a01 = r0.fma(y, a01);
+            a11 = r1.fma(y, a11);
+            a21 = r2.fma(y, a21);
+            y = FloatVector.broadcast(F, x[x2 + k]);
+            a02 = r0.fma(y, a02);
+            a12 = r1.fma(y, a12);
+            a22 = r2.fma(y, a22);
+            y = FloatVector.broadcast(F, x[x3 + k]);
+            a03 = r0.fma(y, a03);
+            a13 = r1.fma(y, a13);
+            a23 = r2.fma(y, a23);
+        }
+        // stored here rather than by a shared method: twelve vectors passed to a call C2 does not inline are boxed
+        int r0 = (outGroup + i0) * L, r1 = (outGroup + i1) * L, r2 = (outGroup + i2) * L;
+        a00.intoArray(out, v0 * stride + r0);
+        a10.intoArray(out, v0 * stride + r1);
+        a20.intoArray(out, v0 * stride + r2);
+        a01.intoArray(out, v1 * stride + r0);
+        a11.intoArray(out, v1 * stride + r1);
+        a21.intoArray(out, v1 * stride + r2);
+        a02.intoArray(out, v2 * stride + r0);
+        a12.intoArray(out, v2 * stride + r1);
+        a22.intoArray(out, v2 * stride + r2);
+        a03.intoArray(out, v3 * stride + r0);
+        a13.intoArray(out, v3 * stride + r1);
+        a23.intoArray(out, v3 * stride + r2);
+    }
+
     /** This thread's window of {@code groups} groups for a matrix left in the mapping. */
     private static RowGroups window(Int8BlockKernel kernel, int cols, int groups) {
         RowGroups w = window.get();

@@ -9,10 +9,11 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix of {@code rows x cols} stored in one tensor type (a GGUF tensor with
  * {@code shape = {cols, rows}}), multiplied by activation vectors on all cores.
  *
- * <p>Q4_0, Q5_0 and Q8_0 matrices are repacked onto the heap when made, in groups of rows
- * that a product runs down one row per lane ({@link RowGroups}), as long as the copy leaves a
- * quarter of the maximum heap free; a matrix that does not fit is read from the mapping, a row
- * at a time in decode and a block of groups at a time in prefill, with the same numbers
+ * <p>Q4_0, Q5_0, Q8_0 and F16 matrices are repacked onto the heap when made, in groups of rows
+ * that a product runs down one row per lane ({@link RowGroups}, {@link F16Groups}), as long as
+ * the copy leaves a quarter of the maximum heap free; a matrix that does not fit is read from
+ * the mapping with the same numbers: an int8 block type a row at a time in decode and a block
+ * of groups at a time in prefill, F16 a group at a time in decode too
  * ({@link #heapCopyRefused}; the model's loader warns once).
  */
 public final class WeightMatrix {
@@ -25,6 +26,8 @@ public final class WeightMatrix {
     private final int cols;
     /** The heap copy of a Q4_0, Q5_0 or Q8_0 matrix; null for other types or when it did not fit. */
     private final RowGroups heapRows;
+    /** The heap copy of an F16 matrix; null for other types or when it did not fit. */
+    private final F16Groups heapHalves;
     /** Whether this matrix would have been copied onto the heap but did not fit. */
     private final boolean heapCopyRefused;
 
@@ -39,25 +42,29 @@ public final class WeightMatrix {
         this.kernel = TypeKernel.of(type);
         this.rows = rows;
         this.cols = cols;
-        this.heapRows = mayCopy && kernel instanceof Int8BlockKernel k ? copyToHeap(k) : null;
-        this.heapCopyRefused = mayCopy && kernel instanceof Int8BlockKernel && heapRows == null;
+        boolean halves = kernel.type() == GgmlType.F16;
+        this.heapRows = mayCopy && kernel instanceof Int8BlockKernel k
+                && fitsHeap(RowGroups.fitsArrays(k, rows, cols), RowGroups.heapBytes(k, rows, cols)) ? RowGroups.of(k, data, rows, cols) : null;
+        this.heapHalves = mayCopy && halves
+                && fitsHeap(F16Groups.fitsArrays(rows, cols), F16Groups.heapBytes(rows, cols)) ? F16Groups.of(data, rows, cols) : null;
+        this.heapCopyRefused = mayCopy && (kernel instanceof Int8BlockKernel || halves) && heapRows == null && heapHalves == null;
     }
 
-    private RowGroups copyToHeap(Int8BlockKernel k) {
-        long bytes = RowGroups.heapBytes(k, rows, cols);
+    /** Whether a heap copy of {@code bytes} (in arrays that can hold it) leaves a quarter of the maximum heap free. */
+    private boolean fitsHeap(boolean fitsArrays, long bytes) {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (RowGroups.fitsArrays(k, rows, cols) && bytes <= free - rt.maxMemory() / 4) return RowGroups.of(k, data, rows, cols);
+        if (fitsArrays && bytes <= free - rt.maxMemory() / 4) return true;
         LOG.log(System.Logger.Level.DEBUG, "{0} ({1} x {2} {3}, {4} MiB) stays in the mapped file: the heap has {5} MiB free of {6} MiB",
                 name, rows, cols, type(), bytes >> 20, free >> 20, rt.maxMemory() >> 20);
-        return null;
+        return false;
     }
 
-    /** Whether this Q4_0, Q5_0 or Q8_0 matrix stays in the mapping because its heap copy did not fit. */
+    /** Whether this Q4_0, Q5_0, Q8_0 or F16 matrix stays in the mapping because its heap copy did not fit. */
     public boolean heapCopyRefused() { return heapCopyRefused; }
 
     /** Whether the matrix is multiplied from a heap copy rather than from {@link #data()}. */
-    public boolean onHeap() { return heapRows != null; }
+    public boolean onHeap() { return heapRows != null || heapHalves != null; }
 
     public static WeightMatrix of(GgufTensor t) {
         return new WeightMatrix(t.name(), t.type(), t.data(), t.rows(), t.rowLength());
@@ -98,6 +105,22 @@ public final class WeightMatrix {
             unpad(o, 1, out);
             return;
         }
+        if (kernel.type() == GgmlType.F16) {
+            float[] o = padded(out, 1);
+            Parallel.forRange(RowGroups.groupsFor(rows), Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
+                for (int g = from; g < to; g++) {
+                    if (heapHalves != null) {
+                        heapHalves.dot(g, a.values, 0, o, g * Lanes.L);
+                    } else {
+                        F16Groups window = TiledProduct.halfWindow(cols, 1);
+                        window.fill(data, rows, g);
+                        window.dot(0, a.values, 0, o, g * Lanes.L);
+                    }
+                }
+            });
+            unpad(o, 1, out);
+            return;
+        }
         Parallel.forRange(rows, Parallel.minChunk(cols), (from, to) -> {
             for (int r = from; r < to; r++) out[r] = kernel.dot(data, (long) r * cols, a, 0, cols);
         });
@@ -107,7 +130,7 @@ public final class WeightMatrix {
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
-     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0 and Q8_0 run as
+     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0, Q8_0 and F16 run as
      * register tiles over row groups ({@link TiledProduct}); where another type allows
      * ({@link UnpackedRows}), each worker unpacks a block of rows at a time and passes four
      * vectors at a time over it; other types take their {@code dot} per row and vector.
@@ -121,6 +144,12 @@ public final class WeightMatrix {
         if (kernel instanceof Int8BlockKernel k) {
             float[] o = padded(out, batch);
             TiledProduct.multiply(k, heapRows, data, rows, cols, a, batch, o, paddedRows());
+            unpad(o, batch, out);
+            return;
+        }
+        if (kernel.type() == GgmlType.F16) {
+            float[] o = padded(out, batch);
+            TiledProduct.multiplyHalves(heapHalves, data, rows, cols, a.values, batch, o, paddedRows());
             unpad(o, batch, out);
             return;
         }

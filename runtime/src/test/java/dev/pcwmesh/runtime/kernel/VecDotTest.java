@@ -305,11 +305,12 @@ class VecDotTest {
     }
 
     /**
-     * Q4_0, Q5_0 and Q8_0 matrices are multiplied from a heap copy ({@link RowGroups}); one left
-     * in the mapping (too large for the heap) must give the same numbers, bit for bit.
+     * Q4_0, Q5_0, Q8_0 and F16 matrices are multiplied from a heap copy ({@link RowGroups},
+     * {@link F16Groups}); one left in the mapping (too large for the heap) must give the same
+     * numbers, bit for bit, and so must the kernel's own {@code dot} of one row.
      */
     @ParameterizedTest
-    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0"})
+    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0", "F16"})
     void heapCopyAndMappingGiveTheSameProducts(W w) {
         GgmlType t = w.type;
         Random r = new Random(3 + t.id());
@@ -331,6 +332,11 @@ class VecDotTest {
             heap.matVec(xb, a);
             mapped.matVec(xb, b);
             for (int i = 0; i < rows; i++) assertSameBits(a[i], b[i], t + " matVec row " + i + ", heap vs mapping");
+            TypeKernel kernel = TypeKernel.of(t);
+            QuantizedActivations prepared = kernel.prepare(xb, 0, cols, null);
+            for (int i = 0; i < rows; i++) {
+                assertSameBits(a[i], kernel.dot(seg, (long) i * cols, prepared, 0, cols), t + " row " + i + ", matVec vs the kernel's dot");
+            }
         }
     }
 
