@@ -5,14 +5,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
-import static dev.pcwmesh.runtime.kernel.F16Kernel.I;
-import static dev.pcwmesh.runtime.kernel.F16Kernel.S;
-import static dev.pcwmesh.runtime.kernel.F16Kernel.SL;
-import static dev.pcwmesh.runtime.kernel.F16Kernel.SPARTS;
 import static dev.pcwmesh.runtime.kernel.Lanes.F;
 import static dev.pcwmesh.runtime.kernel.Lanes.L;
 
@@ -21,6 +19,11 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * even and keeps NaNs quiet, as ggml's {@code ggml_compute_fp32_to_bf16}.
  */
 final class BF16Kernel implements TypeKernel {
+    /** Short lanes for {@link #dequantize}: a load of {@code SL} values widens to {@code SPARTS} float vectors. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    private static final int SL = S.length();
+    private static final int SPARTS = SL / L;
 
     @Override public GgmlType type() { return GgmlType.BF16; }
 
@@ -51,21 +54,17 @@ final class BF16Kernel implements TypeKernel {
 
     @Override public QuantizedActivations.VecDotType vecDotType() { return QuantizedActivations.VecDotType.BF16; }
 
-    /** ggml's {@code ggml_vec_dot_bf16}: activations rounded to bf16 ({@link #prepare}), products summed in f32. */
+    /**
+     * ggml's {@code ggml_vec_dot_bf16}: activations rounded to bf16 ({@link #prepare}), products
+     * summed in f32, here in the order of {@link HalfGroups}: one chain of fused multiply-adds in
+     * element order. (Matrices multiply through the groups; this one row at a time is for tests
+     * and single rows.)
+     */
     @Override
     public float dot(MemorySegment data, long first, QuantizedActivations a, int aOffset, int n) {
         a.check(QuantizedActivations.VecDotType.BF16, aOffset, n);
-        float[] x = a.values;
-        int xOffset = aOffset;
-        long base = first * 2;
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = n - n % SL; i < upper; i += SL) {
-            ShortVector h = ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            for (int p = 0; p < SPARTS; p++) acc = widen(h, p).fma(FloatVector.fromArray(F, x, xOffset + i + p * L), acc);
-        }
-        float sum = Vectors.sumLanes(F, acc); // in one fixed order: see there
-        for (; i < n; i++) sum += toFloat(data.get(Lanes.LE16, base + 2L * i)) * x[xOffset + i];
+        float sum = 0;
+        for (int i = 0; i < n; i++) sum = Math.fma(toFloat(data.get(Lanes.LE16, (first + i) * 2)), a.values[aOffset + i], sum);
         return sum;
     }
 

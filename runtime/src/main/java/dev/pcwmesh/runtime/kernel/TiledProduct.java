@@ -70,12 +70,13 @@ final class TiledProduct {
     }
 
     /**
-     * {@link #multiply} for an F16 matrix in {@link F16Groups} and prepared F16 activations
-     * {@code x} (f16-rounded floats): the same blocks of groups, widened to floats, and the same
-     * tile without block scales, each sum one chain of FMAs in element order as
-     * {@link F16Groups#dot} builds it.
+     * {@link #multiply} for an F16 or BF16 matrix in {@link HalfGroups} ({@code bf16} says which)
+     * and prepared activations {@code x} (rounded to the type): the same blocks of groups,
+     * widened to floats, and the same tile without block scales, each sum one chain of FMAs in
+     * element order as {@link HalfGroups#dot} builds it.
      */
-    static void multiplyHalves(F16Groups heap, MemorySegment data, int rows, int cols, float[] x, int batch, float[] out, int stride) {
+    static void multiplyHalves(boolean bf16, HalfGroups heap, MemorySegment data, int rows, int cols, float[] x, int batch,
+                               float[] out, int stride) {
         int groups = RowGroups.groupsFor(rows);
         int groupBytes = cols * L * Float.BYTES;
         int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
@@ -83,10 +84,10 @@ final class TiledProduct {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
-                F16Groups source = heap;
+                HalfGroups source = heap;
                 int first = g0;
                 if (heap == null) {
-                    source = halfWindow(cols, perBlock);
+                    source = halfWindow(bf16, cols, perBlock);
                     source.fill(data, rows, g0);
                     first = 0;
                 }
@@ -101,13 +102,13 @@ final class TiledProduct {
         });
     }
 
-    private static final ThreadLocal<F16Groups> halfWindow = new ThreadLocal<>();
+    private static final ThreadLocal<HalfGroups> halfWindow = new ThreadLocal<>();
 
-    /** This thread's window of {@code groups} F16 groups for a matrix left in the mapping. */
-    static F16Groups halfWindow(int cols, int groups) {
-        F16Groups w = halfWindow.get();
-        if (w == null || w.cols != cols || w.groups != groups) {
-            w = new F16Groups(cols, groups);
+    /** This thread's window of {@code groups} F16 or BF16 groups for a matrix left in the mapping. */
+    static HalfGroups halfWindow(boolean bf16, int cols, int groups) {
+        HalfGroups w = halfWindow.get();
+        if (w == null || w.bf16 != bf16 || w.cols != cols || w.groups != groups) {
+            w = new HalfGroups(bf16, cols, groups);
             halfWindow.set(w);
         }
         return w;

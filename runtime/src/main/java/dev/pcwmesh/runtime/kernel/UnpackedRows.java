@@ -9,12 +9,9 @@ import java.util.function.IntFunction;
  * is the number the type's {@code dot} gives for that row and vector, bit for bit, so a batched
  * prefill and single-token steps agree.
  *
- * <ul>
- *   <li>F16 and BF16: rows widened to floats (exact), then the same FMAs in the same order as
- *       their {@code dot} ({@link F16Kernel#dotDecoded}).</li>
- *   <li>Q4_K, Q5_K, Q6_K: rows as quants times sub-block scales ({@link SuperBlockFloats}).</li>
- * </ul>
- * (Q4_0, Q5_0 and Q8_0 take their batches by row groups instead: {@link TiledProduct}.)
+ * <p>The K-quants Q4_K, Q5_K and Q6_K: rows as quants times sub-block scales
+ * ({@link SuperBlockFloats}). (Q4_0, Q5_0, Q8_0, F16 and BF16 take their batches by row groups
+ * instead: {@link TiledProduct}.)
  */
 abstract class UnpackedRows {
     /** Floats of unpacked side data (scales) for {@code n} values of a row. */
@@ -29,17 +26,6 @@ abstract class UnpackedRows {
     /** The unpacked row at {@code at} times four of the batch's vectors, into {@code out[0..4)}. */
     abstract void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out);
 
-    /** Whether {@link #dot2x4} does better than two {@link #dot4}s. */
-    boolean twoRows() { return false; }
-
-    /**
-     * The unpacked rows at {@code at0} and {@code at1} times four of the batch's vectors, into
-     * {@code out[0..4)} and {@code out[4..8)}; {@code lanes}: {@code 8 * Lanes.L} floats of scratch.
-     */
-    void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
-        throw new UnsupportedOperationException();
-    }
-
     /**
      * The unpacking of {@code kernel}'s rows against prepared activations {@code a} (the batch:
      * {@code a.n} values), whose own unpacking, where they need one, goes into
@@ -47,41 +33,7 @@ abstract class UnpackedRows {
      * Q4_1, Q5_1).
      */
     static UnpackedRows of(TypeKernel kernel, QuantizedActivations a, IntFunction<float[]> buffer) {
-        return switch (kernel) {
-            case SuperBlockKernel k -> new SuperBlocks(k, a, buffer.apply(a.n));
-            default -> a.type == QuantizedActivations.VecDotType.F16 || a.type == QuantizedActivations.VecDotType.BF16
-                    ? new Widened(kernel, a) : null;
-        };
-    }
-
-    private static final class Widened extends UnpackedRows {
-        private final TypeKernel kernel;
-        private final float[] x;
-
-        Widened(TypeKernel kernel, QuantizedActivations a) {
-            this.kernel = kernel;
-            this.x = a.values;
-        }
-
-        @Override int sideData(int n) { return 0; }
-
-        @Override void unpack(MemorySegment data, long first, int n, float[] w, float[] side, int at) {
-            kernel.dequantize(data, first, w, at, n);
-        }
-
-        @Override float dot(float[] w, float[] side, int at, int xOffset, int n) {
-            return F16Kernel.dotDecoded(w, at, x, xOffset, n);
-        }
-
-        @Override void dot4(float[] w, float[] side, int at, int off0, int off1, int off2, int off3, int n, float[] out) {
-            F16Kernel.dotDecoded4(w, at, x, off0, off1, off2, off3, n, out);
-        }
-
-        @Override boolean twoRows() { return F16Kernel.TWO_ROWS; }
-
-        @Override void dot2x4(float[] w, float[] side, int at0, int at1, int off0, int off1, int off2, int off3, int n, float[] out, float[] lanes) {
-            F16Kernel.dotDecoded2x4(w, at0, at1, x, off0, off1, off2, off3, n, out, lanes);
-        }
+        return kernel instanceof SuperBlockKernel k ? new SuperBlocks(k, a, buffer.apply(a.n)) : null;
     }
 
     private static final class SuperBlocks extends UnpackedRows {

@@ -37,26 +37,6 @@ public final class Vectors {
         };
     }
 
-    /**
-     * {@code out[k]} = the lane sum of the {@link Lanes#F} vector stored at {@code lanes[k*L]},
-     * for {@code k < count}, added as {@link #sumLanes} adds it (upper half onto lower: lane
-     * {@code i} plus lane {@code i + h}), bit for bit, but in scalar code, in place. For the
-     * two-row kernels ({@link BlockFloats#dot2x4}, {@link F16Kernel#dotDecoded2x4}), which store
-     * their sixteen sums rather than fold them: inlined into them, vector code here once took
-     * the caller's compile past C2's node budget, and the loads left out boxed a vector each
-     * (33 GB of allocation in one pp512 run, prefill 2-4x slower).
-     */
-    static void sumStoredLanes(float[] lanes, int count, float[] out) {
-        int width = Lanes.L;
-        for (int k = 0; k < count; k++) {
-            int at = k * width;
-            for (int h = width / 2; h >= 1; h /= 2) {
-                for (int i = 0; i < h; i++) lanes[at + i] = lanes[at + i] + lanes[at + i + h];
-            }
-            out[k] = lanes[at];
-        }
-    }
-
     // Lane i plus the lane the rotation brings to i. Three copies of one line, one per shape, and
     // the switch on the caller's species (a constant in every kernel) rather than on v.length():
     // then the switch folds when the kernel is compiled, and each fold sees one vector class, so

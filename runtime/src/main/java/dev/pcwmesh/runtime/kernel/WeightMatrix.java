@@ -9,11 +9,11 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix of {@code rows x cols} stored in one tensor type (a GGUF tensor with
  * {@code shape = {cols, rows}}), multiplied by activation vectors on all cores.
  *
- * <p>Q4_0, Q5_0, Q8_0 and F16 matrices are repacked onto the heap when made, in groups of rows
- * that a product runs down one row per lane ({@link RowGroups}, {@link F16Groups}), as long as
+ * <p>Q4_0, Q5_0, Q8_0, F16 and BF16 matrices are repacked onto the heap when made, in groups of
+ * rows that a product runs down one row per lane ({@link RowGroups}, {@link HalfGroups}), as long as
  * the copy leaves a quarter of the maximum heap free; a matrix that does not fit is read from
  * the mapping with the same numbers: an int8 block type a row at a time in decode and a block
- * of groups at a time in prefill, F16 a group at a time in decode too
+ * of groups at a time in prefill, F16 and BF16 a group at a time in decode too
  * ({@link #heapCopyRefused}; the model's loader warns once).
  */
 public final class WeightMatrix {
@@ -26,8 +26,10 @@ public final class WeightMatrix {
     private final int cols;
     /** The heap copy of a Q4_0, Q5_0 or Q8_0 matrix; null for other types or when it did not fit. */
     private final RowGroups heapRows;
-    /** The heap copy of an F16 matrix; null for other types or when it did not fit. */
-    private final F16Groups heapHalves;
+    /** Whether the type is F16 or BF16, which multiply through {@link HalfGroups}. */
+    private final boolean halves;
+    /** The heap copy of an F16 or BF16 matrix; null for other types or when it did not fit. */
+    private final HalfGroups heapHalves;
     /** Whether this matrix would have been copied onto the heap but did not fit. */
     private final boolean heapCopyRefused;
 
@@ -42,11 +44,11 @@ public final class WeightMatrix {
         this.kernel = TypeKernel.of(type);
         this.rows = rows;
         this.cols = cols;
-        boolean halves = kernel.type() == GgmlType.F16;
+        this.halves = type == GgmlType.F16 || type == GgmlType.BF16;
         this.heapRows = mayCopy && kernel instanceof Int8BlockKernel k
                 && fitsHeap(RowGroups.fitsArrays(k, rows, cols), RowGroups.heapBytes(k, rows, cols)) ? RowGroups.of(k, data, rows, cols) : null;
         this.heapHalves = mayCopy && halves
-                && fitsHeap(F16Groups.fitsArrays(rows, cols), F16Groups.heapBytes(rows, cols)) ? F16Groups.of(data, rows, cols) : null;
+                && fitsHeap(HalfGroups.fitsArrays(rows, cols), HalfGroups.heapBytes(rows, cols)) ? HalfGroups.of(type == GgmlType.BF16, data, rows, cols) : null;
         this.heapCopyRefused = mayCopy && (kernel instanceof Int8BlockKernel || halves) && heapRows == null && heapHalves == null;
     }
 
@@ -60,7 +62,7 @@ public final class WeightMatrix {
         return false;
     }
 
-    /** Whether this Q4_0, Q5_0, Q8_0 or F16 matrix stays in the mapping because its heap copy did not fit. */
+    /** Whether this Q4_0, Q5_0, Q8_0, F16 or BF16 matrix stays in the mapping because its heap copy did not fit. */
     public boolean heapCopyRefused() { return heapCopyRefused; }
 
     /** Whether the matrix is multiplied from a heap copy rather than from {@link #data()}. */
@@ -105,14 +107,14 @@ public final class WeightMatrix {
             unpad(o, 1, out);
             return;
         }
-        if (kernel.type() == GgmlType.F16) {
+        if (halves) {
             float[] o = padded(out, 1);
             Parallel.forRange(RowGroups.groupsFor(rows), Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
                 for (int g = from; g < to; g++) {
                     if (heapHalves != null) {
                         heapHalves.dot(g, a.values, 0, o, g * Lanes.L);
                     } else {
-                        F16Groups window = TiledProduct.halfWindow(cols, 1);
+                        HalfGroups window = TiledProduct.halfWindow(type() == GgmlType.BF16, cols, 1);
                         window.fill(data, rows, g);
                         window.dot(0, a.values, 0, o, g * Lanes.L);
                     }
@@ -130,8 +132,8 @@ public final class WeightMatrix {
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
-     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0, Q8_0 and F16 run as
-     * register tiles over row groups ({@link TiledProduct}); where another type allows
+     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0, Q8_0, F16 and BF16
+     * run as register tiles over row groups ({@link TiledProduct}); where another type allows
      * ({@link UnpackedRows}), each worker unpacks a block of rows at a time and passes four
      * vectors at a time over it; other types take their {@code dot} per row and vector.
      */
@@ -147,9 +149,9 @@ public final class WeightMatrix {
             unpad(o, batch, out);
             return;
         }
-        if (kernel.type() == GgmlType.F16) {
+        if (halves) {
             float[] o = padded(out, batch);
-            TiledProduct.multiplyHalves(heapHalves, data, rows, cols, a.values, batch, o, paddedRows());
+            TiledProduct.multiplyHalves(type() == GgmlType.BF16, heapHalves, data, rows, cols, a.values, batch, o, paddedRows());
             unpad(o, batch, out);
             return;
         }
@@ -166,26 +168,15 @@ public final class WeightMatrix {
         Parallel.forRange(rows, Parallel.minChunk((long) cols * batch), (from, to) -> {
             float[] w = rowBuffer(block * cols);
             float[] side = new float[unpacked.sideData(block * cols)];
-            float[] eight = new float[8], lanes = new float[8 * Lanes.L];
-            boolean twoRows = unpacked.twoRows();
+            float[] four = new float[4];
             for (int r0 = from; r0 < to; r0 += block) {
                 int n = Math.min(block, to - r0);
                 for (int i = 0; i < n; i++) unpacked.unpack(data, (long) (r0 + i) * cols, cols, w, side, i * cols);
                 int b = 0;
                 for (; b + 4 <= batch; b += 4) {
-                    int i = 0;
-                    if (twoRows) {
-                        for (; i + 2 <= n; i += 2) {
-                            unpacked.dot2x4(w, side, i * cols, (i + 1) * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, eight, lanes);
-                            for (int k = 0; k < 4; k++) {
-                                out[(b + k) * rows + r0 + i] = eight[k];
-                                out[(b + k) * rows + r0 + i + 1] = eight[4 + k];
-                            }
-                        }
-                    }
-                    for (; i < n; i++) {
-                        unpacked.dot4(w, side, i * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, eight);
-                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r0 + i] = eight[k];
+                    for (int i = 0; i < n; i++) {
+                        unpacked.dot4(w, side, i * cols, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, cols, four);
+                        for (int k = 0; k < 4; k++) out[(b + k) * rows + r0 + i] = four[k];
                     }
                 }
                 for (; b < batch; b++) {

@@ -305,12 +305,12 @@ class VecDotTest {
     }
 
     /**
-     * Q4_0, Q5_0, Q8_0 and F16 matrices are multiplied from a heap copy ({@link RowGroups},
-     * {@link F16Groups}); one left in the mapping (too large for the heap) must give the same
+     * Q4_0, Q5_0, Q8_0, F16 and BF16 matrices are multiplied from a heap copy ({@link RowGroups},
+     * {@link HalfGroups}); one left in the mapping (too large for the heap) must give the same
      * numbers, bit for bit, and so must the kernel's own {@code dot} of one row.
      */
     @ParameterizedTest
-    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0", "F16"})
+    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0", "F16", "BF16"})
     void heapCopyAndMappingGiveTheSameProducts(W w) {
         GgmlType t = w.type;
         Random r = new Random(3 + t.id());

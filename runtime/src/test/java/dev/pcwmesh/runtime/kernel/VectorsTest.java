@@ -1,6 +1,5 @@
 package dev.pcwmesh.runtime.kernel;
 
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -16,23 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class VectorsTest {
     private static final int[] LENGTHS = {1, 7, 16, 32, 64, 72, 80, 96, 128, 130, 256};
     private static final int[] COUNTS = {0, 1, 3, 4, 5, 8, 17};
-
-    /** The two-row kernels' scalar lane sums are {@link Vectors#sumLanes}, bit for bit. */
-    @Test
-    void storedLaneSumsAreSumLanes() {
-        Random r = new Random(13);
-        int count = 8, width = Lanes.L;
-        for (int rep = 0; rep < 200; rep++) {
-            float[] lanes = random(r, count * width);
-            for (int i = 0; i < lanes.length; i += 5) lanes[i] *= 1e6f;  // magnitudes that make the order matter
-            float[] expected = new float[count], got = new float[count];
-            for (int k = 0; k < count; k++) expected[k] = Vectors.sumLanes(Lanes.F, FloatVector.fromArray(Lanes.F, lanes, k * width));
-            Vectors.sumStoredLanes(lanes, count, got);
-            for (int k = 0; k < count; k++) {
-                assertEquals(Float.floatToRawIntBits(expected[k]), Float.floatToRawIntBits(got[k]), "vector " + k + ": " + expected[k] + " vs " + got[k]);
-            }
-        }
-    }
 
     @Test
     void scaledDotsAreDotsTimesScale() {

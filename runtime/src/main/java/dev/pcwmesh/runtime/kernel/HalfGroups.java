@@ -8,27 +8,31 @@ import static dev.pcwmesh.runtime.kernel.Lanes.F;
 import static dev.pcwmesh.runtime.kernel.Lanes.L;
 
 /**
- * An F16 matrix repacked at load into groups of {@link Lanes#L} rows whose elements are
+ * An F16 or BF16 matrix repacked at load into groups of {@link Lanes#L} rows whose elements are
  * interleaved, as {@link RowGroups} does for the int8 block types: element {@code k} of row
- * {@code g * L + l} is at {@code (g * cols + k) * L + l} of {@link #halves} (the f16 bits). A
- * product widens a run of a group to floats ({@link Float#float16ToFloat} in a plain loop, which
- * C2 compiles to the CPU's conversion instruction) and runs down the rows, one row per lane.
+ * {@code g * L + l} is at {@code (g * cols + k) * L + l} of {@link #halves} (the stored bits). A
+ * product widens a run of a group to floats in a plain loop, which C2 compiles to vector code
+ * ({@link Float#float16ToFloat} to the CPU's conversion instruction, bf16 to a shift), and runs
+ * down the rows, one row per lane.
  *
  * <p>Every product of a row and a vector, here, in {@link TiledProduct#multiplyHalves} and in
- * {@link F16Kernel#dot}, is one chain of fused multiply-adds in element order,
+ * the kernels' own {@code dot}, is one chain of fused multiply-adds in element order,
  * {@code sum = fma(w[k], x[k], sum)} from {@code sum = 0}, so decode and batched prefill agree
  * bit for bit. The last group is filled up with rows of zeros.
  */
-final class F16Groups {
+final class HalfGroups {
     /** Elements of a group widened at a time in {@link #dot}: 64 x L floats, 4 KiB at L = 16. */
     private static final int RUN = 64;
 
+    /** Whether the bits are bfloat16 rather than IEEE half precision. */
+    final boolean bf16;
     final int cols;
     final int groups;
     final short[] halves;
 
-    /** Room for {@code groups} groups of rows of {@code cols} values. */
-    F16Groups(int cols, int groups) {
+    /** Room for {@code groups} groups of rows of {@code cols} values, bf16 or f16. */
+    HalfGroups(boolean bf16, int cols, int groups) {
+        this.bf16 = bf16;
         this.cols = cols;
         this.groups = groups;
         this.halves = new short[Math.toIntExact((long) groups * cols * L)];
@@ -45,8 +49,8 @@ final class F16Groups {
     }
 
     /** The whole matrix of {@code rows x cols} stored in {@code data}, repacked. */
-    static F16Groups of(MemorySegment data, int rows, int cols) {
-        F16Groups m = new F16Groups(cols, RowGroups.groupsFor(rows));
+    static HalfGroups of(boolean bf16, MemorySegment data, int rows, int cols) {
+        HalfGroups m = new HalfGroups(bf16, cols, RowGroups.groupsFor(rows));
         m.fill(data, rows, 0);
         return m;
     }
@@ -75,7 +79,7 @@ final class F16Groups {
 
     private static final ThreadLocal<short[]> rowBuffer = ThreadLocal.withInitial(() -> new short[0]);
 
-    /** Group {@code g}'s rows times {@code x[xOff, xOff + cols)} (f16-rounded activations), into {@code out[at, at + L)}. */
+    /** Group {@code g}'s rows times {@code x[xOff, xOff + cols)} (activations rounded to the type), into {@code out[at, at + L)}. */
     void dot(int g, float[] x, int xOff, float[] out, int at) {
         float[] w = WeightMatrix.atLeast(run, RUN * L);
         FloatVector sum = FloatVector.zero(F);
@@ -94,7 +98,12 @@ final class F16Groups {
         widen(halves, g * cols * L, w, at, cols * L);
     }
 
-    private static void widen(short[] src, int from, float[] dst, int at, int n) {
-        for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(src[from + i]);
+    /** Two loops rather than a test per value, so that each compiles to vector code. */
+    private void widen(short[] src, int from, float[] dst, int at, int n) {
+        if (bf16) {
+            for (int i = 0; i < n; i++) dst[at + i] = Float.intBitsToFloat(src[from + i] << 16);
+        } else {
+            for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(src[from + i]);
+        }
     }
 }
