@@ -19,8 +19,8 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * even and keeps NaNs quiet, as ggml's {@code ggml_compute_fp32_to_bf16}.
  */
 final class BF16Kernel implements TypeKernel {
-    /** Short lanes for {@link #dequantize}: a load of {@code SL} values widens to {@code SPARTS} float vectors. */
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    /** Short lanes: a load of {@code SL} values widens to {@code SPARTS} float vectors ({@link #widen}). */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
     private static final VectorSpecies<Integer> I = F.withLanes(int.class);
     private static final int SL = S.length();
     private static final int SPARTS = SL / L;
@@ -37,7 +37,8 @@ final class BF16Kernel implements TypeKernel {
         return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
     }
 
-    private static FloatVector widen(ShortVector h, int part) {
+    /** Part {@code part} of the bf16 values {@code h} as floats (exact: the bits shifted up). */
+    static FloatVector widen(ShortVector h, int part) {
         return ((IntVector) h.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, part)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 

@@ -1,6 +1,7 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -11,9 +12,9 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * An F16 or BF16 matrix repacked at load into groups of {@link Lanes#L} rows whose elements are
  * interleaved, as {@link RowGroups} does for the int8 block types: element {@code k} of row
  * {@code g * L + l} is at {@code (g * cols + k) * L + l} of {@link #halves} (the stored bits). A
- * product widens a run of a group to floats in a plain loop, which C2 compiles to vector code
- * ({@link Float#float16ToFloat} to the CPU's conversion instruction, bf16 to a shift), and runs
- * down the rows, one row per lane.
+ * product runs down the rows, one row per lane: decode widens L values at a time in registers
+ * ({@link BF16Kernel#widen}: a shift; {@link F16Kernel#widen}: bit operations and a scale),
+ * prefill widens whole groups once per batch ({@link #unpack}).
  *
  * <p>Every product of a row and a vector, here, in {@link TiledProduct#multiplyHalves} and in
  * the kernels' own {@code dot}, is one chain of fused multiply-adds in element order,
@@ -21,9 +22,6 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * bit for bit. The last group is filled up with rows of zeros.
  */
 final class HalfGroups {
-    /** Elements of a group widened at a time in {@link #dot}: 64 x L floats, 4 KiB at L = 16. */
-    private static final int RUN = 64;
-
     /** Whether the bits are bfloat16 rather than IEEE half precision. */
     final boolean bf16;
     final int cols;
@@ -81,29 +79,39 @@ final class HalfGroups {
 
     /** Group {@code g}'s rows times {@code x[xOff, xOff + cols)} (activations rounded to the type), into {@code out[at, at + L)}. */
     void dot(int g, float[] x, int xOff, float[] out, int at) {
-        float[] w = WeightMatrix.atLeast(run, RUN * L);
         FloatVector sum = FloatVector.zero(F);
-        for (int k0 = 0; k0 < cols; k0 += RUN) {
-            int n = Math.min(RUN, cols - k0);
-            widen(halves, (g * cols + k0) * L, w, 0, n * L);
-            for (int k = 0; k < n; k++) sum = FloatVector.fromArray(F, w, k * L).fma(FloatVector.broadcast(F, x[xOff + k0 + k]), sum);
+        int base = g * cols * L;
+        // one loop per type rather than a test per element
+        if (bf16) {
+            for (int k = 0; k < cols; k++) sum = BF16Kernel.widen(halves(base + k * L), 0).fma(FloatVector.broadcast(F, x[xOff + k]), sum);
+        } else {
+            for (int k = 0; k < cols; k++) sum = F16Kernel.widen(halves(base + k * L)).fma(FloatVector.broadcast(F, x[xOff + k]), sum);
         }
         sum.intoArray(out, at);
     }
 
-    private static final ThreadLocal<float[]> run = ThreadLocal.withInitial(() -> new float[0]);
+    /** The L values at {@code at}. */
+    private ShortVector halves(int at) {
+        return ShortVector.fromArray(BF16Kernel.S, halves, at);
+    }
 
     /** Group {@code g} widened to floats: element {@code k} of its row {@code l} into {@code w[at + k * L + l]}. */
     void unpack(int g, float[] w, int at) {
-        widen(halves, g * cols * L, w, at, cols * L);
+        widen(g * cols * L, w, at, cols * L);
     }
 
-    /** Two loops rather than a test per value, so that each compiles to vector code. */
-    private void widen(short[] src, int from, float[] dst, int at, int n) {
+    /**
+     * {@code n} values from {@code halves[from..]} as floats into {@code dst[at..]} ({@code n} a
+     * multiple of L). F16 by {@link Float#float16ToFloat} in a plain loop, which C2 compiles to
+     * the CPU's conversion instruction: the same floats as {@link F16Kernel#widen} (NaNs aside),
+     * and in prefill, where a group is widened once per batch, pp512 was 13 % higher than with
+     * the lanes (SmolLM2 F16, two alternations).
+     */
+    private void widen(int from, float[] dst, int at, int n) {
         if (bf16) {
-            for (int i = 0; i < n; i++) dst[at + i] = Float.intBitsToFloat(src[from + i] << 16);
+            for (int i = 0; i < n; i += L) BF16Kernel.widen(halves(from + i), 0).intoArray(dst, at + i);
         } else {
-            for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(src[from + i]);
+            for (int i = 0; i < n; i++) dst[at + i] = Float.float16ToFloat(halves[from + i]);
         }
     }
 }

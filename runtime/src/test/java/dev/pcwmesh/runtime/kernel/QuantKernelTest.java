@@ -178,6 +178,39 @@ class QuantKernelTest {
         for (int i = 0; i < n; i++) assertEquals(0f, Math.abs(y[i]), t + " element " + i);
     }
 
+    /**
+     * The half-precision lanes the row groups widen: every one of the 65,536 f16 bit patterns
+     * (zeros, subnormals, infinities) gives {@link Float#float16ToFloat}'s float bit for bit (NaNs
+     * stay NaNs), and every bf16 pattern its shifted bits, interpreted and after C2 has compiled
+     * the lanes.
+     */
+    @Test
+    void halfPrecisionLanesWidenEveryBitPattern() {
+        int lanes = BF16Kernel.S.length();
+        short[] all = new short[1 << 16];
+        for (int i = 0; i < all.length; i++) all[i] = (short) i;
+        float[] f16 = new float[lanes], bf16 = new float[lanes];
+        for (int rep = 0; rep < 200; rep++) {
+            for (int at = 0; at < all.length; at += lanes) {
+                jdk.incubator.vector.ShortVector h = jdk.incubator.vector.ShortVector.fromArray(BF16Kernel.S, all, at);
+                F16Kernel.widen(h).intoArray(f16, 0);
+                BF16Kernel.widen(h, 0).intoArray(bf16, 0);
+                if (rep % 50 != 0) continue;
+                for (int l = 0; l < lanes; l++) {
+                    short bits = all[at + l];
+                    float expected = Float.float16ToFloat(bits);
+                    if (Float.isNaN(expected)) {
+                        // float16ToFloat keeps a signalling NaN's bits where its x86 intrinsic quiets them: only NaN-ness is defined
+                        assertTrue(Float.isNaN(f16[l]), "f16 NaN 0x" + Integer.toHexString(bits & 0xFFFF));
+                    } else {
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(f16[l]), "f16 bits 0x" + Integer.toHexString(bits & 0xFFFF));
+                    }
+                    assertEquals((bits & 0xFFFF) << 16, Float.floatToRawIntBits(bf16[l]), "bf16 bits 0x" + Integer.toHexString(bits & 0xFFFF));
+                }
+            }
+        }
+    }
+
     @Test
     void f16DecodesEveryBitPatternExactly() {
         byte[] b = new byte[2 * 65536];
