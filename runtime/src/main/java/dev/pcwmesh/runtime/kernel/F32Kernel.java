@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 
 /** 32-bit floats, stored little-endian. */
 final class F32Kernel implements TypeKernel {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Lanes.F;
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Override public GgmlType type() { return GgmlType.F32; }

@@ -30,11 +30,13 @@ final class Lanes {
     /** Float lanes per vector: a power of two from 2 to 16. */
     static final int L = F.length();
     /**
-     * Double lanes of the preferred shape, and float vectors of as many lanes (half its bits), so
-     * that one float load widens to one double vector: for exponentials worked in double
-     * ({@link SwiGlu}, {@link Softmax}).
+     * Double lanes of {@link #F}'s shape (128 bits at least), and float vectors of as many lanes
+     * (half its bits), so that one float load widens to one double vector: for exponentials
+     * worked in double ({@link SwiGlu}, {@link Softmax}). Not the preferred double species: on a
+     * machine whose vectors are not a power of two of bits (SVE allows 384), half of it would be
+     * no vector shape at all.
      */
-    static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(Math.max(128, F.vectorBitSize())));
     static final VectorSpecies<Float> FD = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     /** Bytes per byte load: 8 or 16, so it divides the 16- and 32-byte quant runs of every block. */

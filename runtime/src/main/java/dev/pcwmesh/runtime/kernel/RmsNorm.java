@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Root-mean-square normalisation with a learned weight: {@code out = x / sqrt(mean(x^2) + eps) * w}. */
 public final class RmsNorm {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Lanes.F;
 
     private RmsNorm() {}
 

@@ -4,9 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Small vector operations on float arrays (dot, multiply-add, add), against the preferred species. */
+/** Small vector operations on float arrays (dot, multiply-add, add), in {@link Lanes#F}: the preferred species capped at 16 lanes, whose lane sums have a fixed order. */
 public final class Vectors {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Lanes.F;
 
     private Vectors() {}
 
@@ -33,7 +33,8 @@ public final class Vectors {
             case 16 -> fold16(fold16(fold16(fold16(v, ROTATE_16_BY_8), ROTATE_16_BY_4), ROTATE_16_BY_2), ROTATE_16_BY_1).lane(0);
             case 8 -> fold8(fold8(fold8(v, ROTATE_8_BY_4), ROTATE_8_BY_2), ROTATE_8_BY_1).lane(0);
             case 4 -> fold4(fold4(v, ROTATE_4_BY_2), ROTATE_4_BY_1).lane(0);
-            default -> species.length() == 2 ? v.lane(0) + v.lane(1) : v.lane(0);
+            case 2 -> v.lane(0) + v.lane(1);
+            default -> throw new IllegalArgumentException("lane sums are for 2 to 16 lanes (Lanes.F), not " + species);
         };
     }
 

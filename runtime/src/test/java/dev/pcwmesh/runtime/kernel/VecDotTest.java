@@ -172,7 +172,7 @@ class VecDotTest {
     @Test
     void floatLaneSumsAddHalvesInAFixedOrder() {
         for (var s : java.util.List.of(jdk.incubator.vector.FloatVector.SPECIES_128, jdk.incubator.vector.FloatVector.SPECIES_256,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED)) {
+                jdk.incubator.vector.FloatVector.SPECIES_512, Lanes.F)) {
             float[] v = new float[s.length()];
             for (int i = 0; i < v.length; i++) v[i] = (i % 2 == 0 ? 1e8f : 3f) * (i % 4 < 2 ? 1 : -1) + i;
             float[] halves = v.clone();
