@@ -68,6 +68,8 @@ final class Q5_KKernel implements ScaleMinKernel {
 
     @Override public int blockBytes() { return BYTES; }
 
+    @Override public int maxQuant() { return 31; }
+
     /**
      * ggml's {@code ggml_vec_dot_q5_K_q8_K_generic}: per super-block the integer sum of
      * {@code sc_j * (q . q8)} over the sub-blocks, scaled by {@code d * y.d}, less

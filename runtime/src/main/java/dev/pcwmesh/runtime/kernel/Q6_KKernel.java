@@ -79,6 +79,30 @@ final class Q6_KKernel implements SuperBlockKernel {
 
     @Override public int blockBytes() { return BYTES; }
 
+    @Override public int subBlocks() { return 16; }
+
+    @Override public boolean hasMins() { return false; }
+
+    @Override public int maxQuant() { return 32; }
+
+    @Override public int maxScale() { return 128; }
+
+    @Override public float d(MemorySegment data, long off) { return Lanes.half(data, off + 208); }
+
+    @Override public float dmin(MemorySegment data, long off) { return 0f; }
+
+    /** Scale {@code i} (0..15) is that of values {@code [16i, 16i+16)}, as in {@link #unpack}. */
+    @Override
+    public void split(MemorySegment data, long off, byte[] q, byte[] scales, byte[] mins) {
+        for (int i = 0; i < 16; i++) scales[i] = data.get(ValueLayout.JAVA_BYTE, off + 192 + i);
+        for (int half = 0; half < 2; half++) {
+            for (int l = 0; l < 32; l += Int8Lanes.N) {
+                ByteVector hb = Int8Lanes.load(data, off + 128 + 32 * half + l);
+                for (int g = 0; g < 4; g++) quants8(data, off + 64 * half, hb, g, l).intoArray(q, 128 * half + 32 * g + l);
+            }
+        }
+    }
+
     /** Q6_K has no mins: its quants are signed (less 32). */
     @Override
     public void unpack(MemorySegment data, long off, float[] values, int at, float[] header, int h) {

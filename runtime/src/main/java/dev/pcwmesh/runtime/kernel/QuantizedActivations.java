@@ -37,7 +37,7 @@ public final class QuantizedActivations {
     final byte[] qs;
     /** Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row in the dots. */
     final short[] qs16;
-    /** Q8_0: the int8 quants, as floats, for the float-lane dots of {@link Int8BlockKernel}. */
+    /** Q8_0, Q8_K: the int8 quants, as floats, for the float-lane dots of {@link Int8BlockKernel} and {@link SuperBlockGroups}. */
     final float[] qsFloat;
     /**
      * Q8_*: the scale of each block. Q8_0 and Q8_1 store it as f16 in ggml, so this is the
@@ -57,7 +57,7 @@ public final class QuantizedActivations {
         this.values = floats ? new float[capacity] : null;
         this.qs = floats || type == VecDotType.Q8_0 ? null : new byte[capacity];
         this.qs16 = floats || type == VecDotType.Q8_0 ? null : new short[capacity];
-        this.qsFloat = type == VecDotType.Q8_0 ? new float[capacity] : null;
+        this.qsFloat = type == VecDotType.Q8_0 || type == VecDotType.Q8_K ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
         this.sums = type == VecDotType.Q8_0 ? new float[capacity / type.blockSize] : null;
@@ -83,10 +83,7 @@ public final class QuantizedActivations {
             // a batch's blocks are quantized on all cores: on one, with the other idle, it was 6-7 % of a pp512 profile's samples
             case Q8_0 -> Parallel.forRange(n / 32, Parallel.minChunk(32), (from, to) -> a.quantizeQ8_0(x, off, from, to));
             case Q8_1 -> Parallel.forRange(n / 32, Parallel.minChunk(32), (from, to) -> a.quantizeQ8_1(x, off, from, to));
-            case Q8_K -> {
-                a.quantizeQ8K(x, off, n);
-                for (int i = 0; i < n; i++) a.qs16[i] = a.qs[i];
-            }
+            case Q8_K -> Parallel.forRange(n / KQuants.QK_K, Parallel.minChunk(KQuants.QK_K), (from, to) -> a.quantizeQ8K(x, off, from, to));
         }
         return a;
     }
@@ -160,9 +157,9 @@ public final class QuantizedActivations {
     }
 
     /** ggml's {@code quantize_row_q8_K_ref}, which x86 uses as is. */
-    private void quantizeQ8K(float[] x, int off, int n) {
+    private void quantizeQ8K(float[] x, int off, int fromBlock, int toBlock) {
         int qk = KQuants.QK_K;
-        for (int b = 0; b < n / qk; b++) {
+        for (int b = fromBlock; b < toBlock; b++) {
             int xs = off + qk * b;
             float max = 0f, amax = 0f;
             for (int j = 0; j < qk; j++) {
@@ -184,6 +181,10 @@ public final class QuantizedActivations {
                 bsums[16 * b + g] = (short) sum;
             }
             d[b] = 1 / iscale;
+        }
+        for (int i = qk * fromBlock; i < qk * toBlock; i++) {
+            qs16[i] = qs[i];
+            qsFloat[i] = qs[i];
         }
     }
 }

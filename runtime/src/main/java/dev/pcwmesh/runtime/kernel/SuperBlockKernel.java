@@ -23,4 +23,30 @@ interface SuperBlockKernel extends TypeKernel {
      * the type has none).
      */
     void unpack(MemorySegment data, long off, float[] values, int at, float[] header, int h);
+
+    /** Sub-blocks per super-block, each with its own scale: 8 of 32 values (Q4_K, Q5_K) or 16 of 16 (Q6_K). */
+    int subBlocks();
+
+    /** Whether sub-blocks have mins, scaled by {@code dmin} (Q4_K, Q5_K). */
+    boolean hasMins();
+
+    /** The largest magnitude of a quant ({@link #split}'s {@code q}): 15, 31 or 32. */
+    int maxQuant();
+
+    /** The largest magnitude of a sub-block scale: 63 (six bits: Q4_K, Q5_K) or 128 (Q6_K's signed bytes). */
+    int maxScale();
+
+    /**
+     * The super-block at byte offset {@code off} as the integers of its dot product, for a
+     * repacked copy ({@link SuperBlockGroups}): its 256 quants into {@code q[0, 256)} in element
+     * order (Q6_K's less 32), the sub-block scales into {@code scales[0, subBlocks)} and, where
+     * the type has them, the mins into {@code mins[0, subBlocks)}.
+     */
+    void split(MemorySegment data, long off, byte[] q, byte[] scales, byte[] mins);
+
+    /** The super-block scale {@code d} of the super-block at byte offset {@code off}. */
+    float d(MemorySegment data, long off);
+
+    /** Its {@code dmin} (0 where the type has no mins). */
+    float dmin(MemorySegment data, long off);
 }

@@ -1,6 +1,9 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -24,6 +27,8 @@ final class TiledProduct {
     private TiledProduct() {}
 
     private static final int QK = Int8BlockKernel.QK;
+    /** Int lanes of {@link Lanes#F}'s shape: the K-quant tile's exact sums. */
+    private static final VectorSpecies<Integer> SUM = F.withLanes(int.class);
     /** Row groups and vectors in a register tile: 12 block sums and 12 row sums of 32 registers. */
     private static final int TILE_GROUPS = 3, TILE_VECTORS = 4;
     /** Bytes of unpacked groups a worker holds at once (a whole number of tiles, one at least): an L2 cache's share. */
@@ -100,6 +105,145 @@ final class TiledProduct {
                 }
             }
         });
+    }
+
+    private static final ThreadLocal<int[]> superBlockSums = ThreadLocal.withInitial(() -> new int[TILE_GROUPS * TILE_VECTORS * L]);
+    private static final ThreadLocal<float[]> superBlockAccumulators = ThreadLocal.withInitial(() -> new float[2 * TILE_GROUPS * TILE_VECTORS * L]);
+    private static final ThreadLocal<float[]> activationSums = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * {@link #multiply} for a K-quant matrix in {@link SuperBlockGroups} and prepared Q8_K
+     * activations: the same blocks of groups, unpacked to quants times sub-block scales, and the
+     * same register tile, whose float sums are moved into int lanes every {@link
+     * SuperBlockGroups#chunk} values (below 2^24, so exact) and scaled once per super-block as
+     * {@link SuperBlockGroups#dot} scales them.
+     */
+    static void multiplySuperBlocks(SuperBlockGroups m, QuantizedActivations a, int batch, float[] out, int stride) {
+        a.check(QuantizedActivations.VecDotType.Q8_K, 0, batch * m.cols);
+        int cols = m.cols;
+        int groupBytes = cols * L * Float.BYTES;
+        int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
+        // the activations' sum for each sub-block, which the mins take: once here, not once per row group
+        float[] subSums = WeightMatrix.atLeast(activationSums, batch * cols / m.subBlockValues);
+        for (int i = 0; i < batch * cols / m.subBlockValues; i++) subSums[i] = m.activationSum(a, i * m.subBlockValues);
+        Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
+            float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
+            for (int g0 = from; g0 < to; g0 += perBlock) {
+                int n = Math.min(perBlock, to - g0);
+                for (int i = 0; i < n; i++) m.unpack(g0 + i, w, i * cols * L);
+                for (int v = 0; v < batch; v += TILE_VECTORS) {
+                    for (int i = 0; i < n; i += TILE_GROUPS) {
+                        superBlockTile(w, m, g0, i, Math.min(TILE_GROUPS, n - i), a, subSums, v, Math.min(TILE_VECTORS, batch - v), out, stride);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Unpacked groups {@code [i, i + ng)} of {@code w} (those of group {@code first + i} on in
+     * {@code m}) times vectors {@code [v, v + nv)} of {@code a}: three groups by four vectors in
+     * registers, a tile past the last group or vector repeating it, stored for the real ones only.
+     * A super-block's int sums go through memory to its scaling, and its running {@code sums}
+     * and {@code sumf} stay there: in registers they and the block sums would need 52 vectors.
+     */
+    private static void superBlockTile(float[] w, SuperBlockGroups m, int first, int i, int ng, QuantizedActivations a,
+                                       float[] subSums, int v, int nv, float[] out, int stride) {
+        int K = m.cols, nsb = K / KQuants.QK_K, chunk = m.chunk;
+        int w0 = i * K * L, w1 = (i + Math.min(1, ng - 1)) * K * L, w2 = (i + Math.min(2, ng - 1)) * K * L;
+        float[] x = a.qsFloat;
+        int x0 = v * K, x1 = (v + Math.min(1, nv - 1)) * K, x2 = (v + Math.min(2, nv - 1)) * K, x3 = (v + Math.min(3, nv - 1)) * K;
+        int[] sums = superBlockSums.get();
+        float[] acc = superBlockAccumulators.get();
+        int pairs = TILE_GROUPS * TILE_VECTORS;
+        java.util.Arrays.fill(acc, 0f);
+        for (int b = 0; b < nsb; b++) {
+            IntVector s00 = IntVector.zero(SUM), s01 = s00, s02 = s00, s03 = s00;
+            IntVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            IntVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+            for (int c0 = b * KQuants.QK_K; c0 < (b + 1) * KQuants.QK_K; c0 += chunk) {
+                FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
+                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+                FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+                for (int k = c0; k < c0 + chunk; k++) {
+                    FloatVector r0 = FloatVector.fromArray(F, w, w0 + k * L);
+                    FloatVector r1 = FloatVector.fromArray(F, w, w1 + k * L);
+                    FloatVector r2 = FloatVector.fromArray(F, w, w2 + k * L);
+                    FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+                    c00 = r0.fma(y, c00);
+                    c10 = r1.fma(y, c10);
+                    c20 = r2.fma(y, c20);
+                    y = FloatVector.broadcast(F, x[x1 + k]);
+                    c01 = r0.fma(y, c01);
+                    c11 = r1.fma(y, c11);
+                    c21 = r2.fma(y, c21);
+                    y = FloatVector.broadcast(F, x[x2 + k]);
+                    c02 = r0.fma(y, c02);
+                    c12 = r1.fma(y, c12);
+                    c22 = r2.fma(y, c22);
+                    y = FloatVector.broadcast(F, x[x3 + k]);
+                    c03 = r0.fma(y, c03);
+                    c13 = r1.fma(y, c13);
+                    c23 = r2.fma(y, c23);
+                }
+                s00 = s00.add((IntVector) c00.convert(VectorOperators.F2I, 0));
+                s10 = s10.add((IntVector) c10.convert(VectorOperators.F2I, 0));
+                s20 = s20.add((IntVector) c20.convert(VectorOperators.F2I, 0));
+                s01 = s01.add((IntVector) c01.convert(VectorOperators.F2I, 0));
+                s11 = s11.add((IntVector) c11.convert(VectorOperators.F2I, 0));
+                s21 = s21.add((IntVector) c21.convert(VectorOperators.F2I, 0));
+                s02 = s02.add((IntVector) c02.convert(VectorOperators.F2I, 0));
+                s12 = s12.add((IntVector) c12.convert(VectorOperators.F2I, 0));
+                s22 = s22.add((IntVector) c22.convert(VectorOperators.F2I, 0));
+                s03 = s03.add((IntVector) c03.convert(VectorOperators.F2I, 0));
+                s13 = s13.add((IntVector) c13.convert(VectorOperators.F2I, 0));
+                s23 = s23.add((IntVector) c23.convert(VectorOperators.F2I, 0));
+            }
+            // pair (group t, vector u) at (t * TILE_VECTORS + u) * L
+            s00.intoArray(sums, 0);
+            s01.intoArray(sums, L);
+            s02.intoArray(sums, 2 * L);
+            s03.intoArray(sums, 3 * L);
+            s10.intoArray(sums, 4 * L);
+            s11.intoArray(sums, 5 * L);
+            s12.intoArray(sums, 6 * L);
+            s13.intoArray(sums, 7 * L);
+            s20.intoArray(sums, 8 * L);
+            s21.intoArray(sums, 9 * L);
+            s22.intoArray(sums, 10 * L);
+            s23.intoArray(sums, 11 * L);
+            scaleSuperBlock(m, sums, acc, first + i, ng, a, subSums, v, nv, b);
+        }
+        for (int t = 0; t < ng; t++) {
+            for (int u = 0; u < nv; u++) {
+                int p = (t * TILE_VECTORS + u) * L;
+                FloatVector.fromArray(F, acc, pairs * L + p).add(FloatVector.fromArray(F, acc, p)).intoArray(out, (v + u) * stride + (first + i + t) * L);
+            }
+        }
+    }
+
+    /**
+     * The scaling of super-block {@code b} for {@link #superBlockTile}'s real pairs: groups
+     * {@code [group, group + ng)} by vectors {@code [v, v + nv)}, their block sums in {@code sums}
+     * and running {@code sums} and {@code sumf} in {@code acc}; {@code subSums} holds the
+     * activations' sum of each sub-block. A method of its own: inlined into
+     * the tile, past C2's node budget, its vector conversions were not intrinsified.
+     */
+    private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, int group, int ng, QuantizedActivations a,
+                                        float[] subSums, int v, int nv, int b) {
+        int K = m.cols, nsb = K / KQuants.QK_K, pairs = TILE_GROUPS * TILE_VECTORS;
+        for (int u = 0; u < nv; u++) {
+            int s0 = ((v + u) * nsb + b) * m.subBlocks;
+            float dy = a.d[(v + u) * nsb + b];
+            for (int t = 0; t < ng; t++) {
+                int sb = (group + t) * nsb + b, p = (t * TILE_VECTORS + u) * L;
+                FloatVector summs = FloatVector.zero(F);
+                for (int j = 0; j < m.subBlocks; j++) summs = m.subBlockFloats(m.mins, sb, j).fma(FloatVector.broadcast(F, subSums[s0 + j]), summs);
+                FloatVector isum = (FloatVector) IntVector.fromArray(SUM, sums, p).convert(VectorOperators.I2F, 0);
+                FloatVector.fromArray(F, m.d, sb * L).mul(dy).mul(isum).add(FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
+                FloatVector.fromArray(F, acc, pairs * L + p).sub(FloatVector.fromArray(F, m.dmin, sb * L).mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
+            }
+        }
     }
 
     private static final ThreadLocal<HalfGroups> halfWindow = new ThreadLocal<>();

@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix of {@code rows x cols} stored in one tensor type (a GGUF tensor with
  * {@code shape = {cols, rows}}), multiplied by activation vectors on all cores.
  *
- * <p>Q4_0, Q5_0, Q8_0, F16 and BF16 matrices are repacked onto the heap when made, in groups of
- * rows that a product runs down one row per lane ({@link RowGroups}, {@link HalfGroups}), as long as
+ * <p>Q4_0, Q5_0, Q8_0, F16, BF16, Q4_K, Q5_K and Q6_K matrices are repacked onto the heap when
+ * made, in groups of rows that a product runs down one row per lane ({@link RowGroups}, {@link
+ * HalfGroups}, {@link SuperBlockGroups}), as long as
  * the copy leaves a quarter of the maximum heap free; a matrix that does not fit is read from
  * the mapping with the same numbers: an int8 block type a row at a time in decode and a block
  * of groups at a time in prefill, F16 and BF16 a group at a time in decode too
@@ -30,6 +31,8 @@ public final class WeightMatrix {
     private final boolean halves;
     /** The heap copy of an F16 or BF16 matrix; null for other types or when it did not fit. */
     private final HalfGroups heapHalves;
+    /** The heap copy of a Q4_K, Q5_K or Q6_K matrix; null for other types or when it did not fit. */
+    private final SuperBlockGroups heapSuperBlocks;
     /** Whether this matrix would have been copied onto the heap but did not fit. */
     private final boolean heapCopyRefused;
 
@@ -49,7 +52,10 @@ public final class WeightMatrix {
                 && fitsHeap(RowGroups.fitsArrays(k, rows, cols), RowGroups.heapBytes(k, rows, cols)) ? RowGroups.of(k, data, rows, cols) : null;
         this.heapHalves = mayCopy && halves
                 && fitsHeap(HalfGroups.fitsArrays(rows, cols), HalfGroups.heapBytes(rows, cols)) ? HalfGroups.of(type == GgmlType.BF16, data, rows, cols) : null;
-        this.heapCopyRefused = mayCopy && (kernel instanceof Int8BlockKernel || halves) && heapRows == null && heapHalves == null;
+        this.heapSuperBlocks = mayCopy && kernel instanceof SuperBlockKernel k
+                && fitsHeap(SuperBlockGroups.fitsArrays(k, rows, cols), SuperBlockGroups.heapBytes(k, rows, cols)) ? SuperBlockGroups.of(k, data, rows, cols) : null;
+        this.heapCopyRefused = mayCopy && (kernel instanceof Int8BlockKernel || halves || kernel instanceof SuperBlockKernel)
+                && !onHeap();
     }
 
     /** Whether a heap copy of {@code bytes} (in arrays that can hold it) leaves a quarter of the maximum heap free. */
@@ -62,11 +68,11 @@ public final class WeightMatrix {
         return false;
     }
 
-    /** Whether this Q4_0, Q5_0, Q8_0, F16 or BF16 matrix stays in the mapping because its heap copy did not fit. */
+    /** Whether this Q4_0, Q5_0, Q8_0, F16, BF16 or K-quant matrix stays in the mapping because its heap copy did not fit. */
     public boolean heapCopyRefused() { return heapCopyRefused; }
 
     /** Whether the matrix is multiplied from a heap copy rather than from {@link #data()}. */
-    public boolean onHeap() { return heapRows != null || heapHalves != null; }
+    public boolean onHeap() { return heapRows != null || heapHalves != null || heapSuperBlocks != null; }
 
     public static WeightMatrix of(GgufTensor t) {
         return new WeightMatrix(t.name(), t.type(), t.data(), t.rows(), t.rowLength());
@@ -107,6 +113,14 @@ public final class WeightMatrix {
             unpad(o, 1, out);
             return;
         }
+        if (heapSuperBlocks != null) {
+            float[] o = padded(out, 1);
+            Parallel.forRange(heapSuperBlocks.groups, Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
+                for (int g = from; g < to; g++) heapSuperBlocks.dot(g, a, o, g * Lanes.L);
+            });
+            unpad(o, 1, out);
+            return;
+        }
         if (halves) {
             float[] o = padded(out, 1);
             Parallel.forRange(RowGroups.groupsFor(rows), Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
@@ -132,8 +146,8 @@ public final class WeightMatrix {
      * A batch of mat-vecs: {@code x} holds {@code batch} vectors of {@code cols} values one after
      * the other, {@code out} receives {@code batch} vectors of {@code rows} values. All vectors are
      * converted once, up front; each result is then the same number {@link #matVec} gives, so a
-     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0, Q8_0, F16 and BF16
-     * run as register tiles over row groups ({@link TiledProduct}); where another type allows
+     * batched prefill and single-token steps agree bit for bit. Q4_0, Q5_0, Q8_0, F16, BF16 and
+     * (on the heap) the K-quants run as register tiles over row groups ({@link TiledProduct}); where another type allows
      * ({@link UnpackedRows}), each worker unpacks a block of rows at a time and passes four
      * vectors at a time over it; other types take their {@code dot} per row and vector.
      */
@@ -146,6 +160,12 @@ public final class WeightMatrix {
         if (kernel instanceof Int8BlockKernel k) {
             float[] o = padded(out, batch);
             TiledProduct.multiply(k, heapRows, data, rows, cols, a, batch, o, paddedRows());
+            unpad(o, batch, out);
+            return;
+        }
+        if (heapSuperBlocks != null) {
+            float[] o = padded(out, batch);
+            TiledProduct.multiplySuperBlocks(heapSuperBlocks, a, batch, o, paddedRows());
             unpad(o, batch, out);
             return;
         }

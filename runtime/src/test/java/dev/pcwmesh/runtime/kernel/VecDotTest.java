@@ -305,12 +305,12 @@ class VecDotTest {
     }
 
     /**
-     * Q4_0, Q5_0, Q8_0, F16 and BF16 matrices are multiplied from a heap copy ({@link RowGroups},
-     * {@link HalfGroups}); one left in the mapping (too large for the heap) must give the same
+     * Q4_0, Q5_0, Q8_0, F16, BF16 and the K-quants are multiplied from a heap copy ({@link RowGroups},
+     * {@link HalfGroups}, {@link SuperBlockGroups}); one left in the mapping (too large for the heap) must give the same
      * numbers, bit for bit, and so must the kernel's own {@code dot} of one row.
      */
     @ParameterizedTest
-    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0", "F16", "BF16"})
+    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0", "F16", "BF16", "Q4_K", "Q5_K", "Q6_K"})
     void heapCopyAndMappingGiveTheSameProducts(W w) {
         GgmlType t = w.type;
         Random r = new Random(3 + t.id());

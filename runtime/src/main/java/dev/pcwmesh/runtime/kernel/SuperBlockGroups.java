@@ -1,0 +1,229 @@
+package dev.pcwmesh.runtime.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.pcwmesh.runtime.kernel.KQuants.QK_K;
+import static dev.pcwmesh.runtime.kernel.Lanes.F;
+import static dev.pcwmesh.runtime.kernel.Lanes.L;
+
+/**
+ * A Q4_K, Q5_K or Q6_K matrix repacked at load into groups of {@link Lanes#L} interleaved rows,
+ * as {@link RowGroups} does for the 32-value types: one vector load holds one element of
+ * {@code L} rows, so a product runs down the rows, one output row per lane, and needs no lane
+ * sums. Each super-block is split into its integers ({@link SuperBlockKernel#split}):
+ *
+ * <ul>
+ *   <li>{@link #quants}: byte {@code i} of row {@code g*L + l} at {@code (g * rowBytes + i) * L + l}.
+ *       Q4_K keeps its stored nibble pairs (per 64 values, byte {@code j} holds value {@code j} in
+ *       its low nibble and value {@code 32 + j} in its high one); Q5_K and Q6_K take a byte per
+ *       value (Q6_K's less 32), 1.45 and 1.2 times their stored size.</li>
+ *   <li>{@link #scales}, {@link #mins}: sub-block {@code j} of super-block {@code b} of that row at
+ *       {@code ((g * superBlocks + b) * subBlocks + j) * L + l}, as bytes (mins of zeros for Q6_K).</li>
+ *   <li>{@link #d}, {@link #dmin}: super-block {@code b} of that row at {@code (g * superBlocks + b) * L + l}.</li>
+ * </ul>
+ *
+ * <p>Every product here and in {@link TiledProduct#multiplySuperBlocks} is the kernel's own
+ * {@code dot}, bit for bit: per super-block the exact integers {@code isum} (quants times
+ * activation quants times sub-block scales) and {@code summs} (mins times the activations' sums
+ * of 32), then {@code sums += (d * dy) * isum} and {@code sumf -= (dmin * dy) * summs}, and
+ * {@code sumf + sums} at the end ({@code sums} alone for Q6_K). The integers are summed in float
+ * lanes only while they stay below 2^24, where every float sum of integers is exact, and added
+ * as ints beyond: a sub-block's products here (at most 32 * 32 * 127 * 128 < 2^24), a chunk of
+ * {@link #chunk} values of scaled quants in the tile.
+ */
+final class SuperBlockGroups {
+    private static final VectorSpecies<Integer> I = F.withLanes(int.class);
+
+    final SuperBlockKernel kernel;
+    final int cols;
+    final int superBlocks;
+    final int groups;
+    final int subBlocks;
+    /** Values per sub-block: 32 or 16. */
+    final int subBlockValues;
+    final boolean nibbles;
+    final boolean hasMins;
+    /** Quant bytes per row. */
+    final int rowBytes;
+    /**
+     * Values of scaled quants whose products with activation quants a float lane may add
+     * exactly: the largest power of two {@code n} with {@code n * maxQuant * maxScale * 127 < 2^24}
+     * (128 for Q4_K, 64 for Q5_K, 32 for Q6_K).
+     */
+    final int chunk;
+    final byte[] quants;
+    final byte[] scales;
+    final byte[] mins;
+    final float[] d;
+    final float[] dmin;
+
+    private SuperBlockGroups(SuperBlockKernel kernel, int cols, int groups) {
+        Lanes.checkBlocks(0, cols, QK_K);
+        this.kernel = kernel;
+        this.cols = cols;
+        this.superBlocks = cols / QK_K;
+        this.groups = groups;
+        this.subBlocks = kernel.subBlocks();
+        this.subBlockValues = QK_K / subBlocks;
+        this.nibbles = kernel.maxQuant() < 16;
+        this.hasMins = kernel.hasMins();
+        this.rowBytes = nibbles ? cols / 2 : cols;
+        this.chunk = Integer.highestOneBit((1 << 24) / (kernel.maxQuant() * kernel.maxScale() * 127 + 1));
+        // a vector load at the last element reads up to one byte vector past it
+        this.quants = new byte[Math.toIntExact((long) groups * rowBytes * L + Lanes.BL)];
+        this.scales = new byte[groups * superBlocks * subBlocks * L + Lanes.BL];
+        // zeros for Q6_K, whose products then take the same (branch-free) steps with dmin = 0
+        this.mins = new byte[scales.length];
+        this.d = new float[groups * superBlocks * L];
+        this.dmin = new float[d.length];
+    }
+
+    /** Heap bytes that a matrix of {@code rows x cols} of {@code kernel}'s type takes here. */
+    static long heapBytes(SuperBlockKernel kernel, int rows, int cols) {
+        long values = (long) RowGroups.groupsFor(rows) * L * cols;
+        long perSuperBlock = 2L * kernel.subBlocks() + 2 * Float.BYTES; // scales, mins, d, dmin
+        return (kernel.maxQuant() < 16 ? values / 2 : values) + values / QK_K * perSuperBlock;
+    }
+
+    /** Whether a matrix of {@code rows x cols} fits in Java arrays in this layout. */
+    static boolean fitsArrays(SuperBlockKernel kernel, int rows, int cols) {
+        return (long) RowGroups.groupsFor(rows) * L * (kernel.maxQuant() < 16 ? cols / 2 : cols) <= Integer.MAX_VALUE - 64;
+    }
+
+    /** The whole matrix of {@code rows x cols} stored in {@code data}, repacked (rows past the end of the last group are zeros). */
+    static SuperBlockGroups of(SuperBlockKernel kernel, MemorySegment data, int rows, int cols) {
+        SuperBlockGroups m = new SuperBlockGroups(kernel, cols, RowGroups.groupsFor(rows));
+        byte[] q = new byte[QK_K], sc = new byte[m.subBlocks], mn = new byte[m.subBlocks];
+        int S = m.subBlocks;
+        for (int r = 0; r < rows; r++) {
+            int g = r / L, l = r % L;
+            for (int b = 0; b < m.superBlocks; b++) {
+                long off = ((long) r * m.superBlocks + b) * kernel.blockBytes();
+                kernel.split(data, off, q, sc, mn);
+                int sb = g * m.superBlocks + b;
+                m.d[sb * L + l] = kernel.d(data, off);
+                m.dmin[sb * L + l] = kernel.dmin(data, off);
+                for (int j = 0; j < S; j++) {
+                    m.scales[(sb * S + j) * L + l] = sc[j];
+                    if (m.hasMins) m.mins[(sb * S + j) * L + l] = mn[j];
+                }
+                int at = g * m.rowBytes + b * (m.nibbles ? QK_K / 2 : QK_K);
+                if (m.nibbles) {
+                    for (int c = 0; c < QK_K; c += 64) {
+                        for (int j = 0; j < 32; j++) m.quants[(at + c / 2 + j) * L + l] = (byte) (q[c + j] | q[c + 32 + j] << 4);
+                    }
+                } else {
+                    for (int i = 0; i < QK_K; i++) m.quants[(at + i) * L + l] = q[i];
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The sub-block scales (or mins) {@code j} of super-block {@code sb} of a group's rows, as floats. */
+    FloatVector subBlockFloats(byte[] of, int sb, int j) {
+        return Lanes.floats(Lanes.bytes(of, (sb * subBlocks + j) * L), 0);
+    }
+
+    /** The activations' sum of the quants {@code [e0, e0 + subBlockValues)} (Q8_K's sums of 16 added), as the mins take it. */
+    float activationSum(QuantizedActivations a, int e0) {
+        int sum = 0;
+        for (int i = e0 / 16; i < (e0 + subBlockValues) / 16; i++) sum += a.bsums[i];
+        return sum;
+    }
+
+    /** Group {@code g}'s rows times prepared Q8_K activations {@code [0, cols)}, into {@code out[at, at + L)}. */
+    void dot(int g, QuantizedActivations a, float[] out, int at) {
+        a.check(QuantizedActivations.VecDotType.Q8_K, 0, cols);
+        // each layout stores its own result: a vector chosen by a branch, or returned from a call C2 does not inline, is boxed
+        if (nibbles) dotNibbles(g, a, out, at);
+        else dotBytes(g, a, out, at);
+    }
+
+    /**
+     * Q4_K's nibbles: sub-block {@code j} is nibble {@code j % 2} of the 32 bytes of its run of
+     * 64 values.
+     */
+    private void dotNibbles(int g, QuantizedActivations a, float[] out, int at) {
+        float[] x = a.qsFloat;
+        FloatVector sums = FloatVector.zero(F), sumf = FloatVector.zero(F);
+        for (int b = 0; b < superBlocks; b++) {
+            int sb = g * superBlocks + b;
+            IntVector isum = IntVector.zero(I);
+            FloatVector summs = FloatVector.zero(F);
+            for (int j = 0; j < subBlocks; j++) {
+                int e0 = b * QK_K + j * subBlockValues;
+                int q = (g * rowBytes + b * (QK_K / 2) + 32 * (j >> 1)) * L, shift = 4 * (j & 1);
+                FloatVector c = FloatVector.zero(F);
+                for (int e = 0; e < subBlockValues; e++) {
+                    c = Lanes.floats(Lanes.shr(Lanes.bytes(quants, q + e * L), shift).and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
+                }
+                isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
+                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, activationSum(a, e0)), summs);
+            }
+            float dy = a.d[b];
+            sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
+            sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(dy).mul(summs));
+        }
+        sumf.add(sums).intoArray(out, at);
+    }
+
+    /**
+     * A byte per value (Q5_K, Q6_K); as {@link #dotNibbles} otherwise. For Q6_K, without mins,
+     * {@code sumf} stays +0, and {@code +0 + sums} is what its dot returns ({@code sums} is
+     * never -0: it starts at +0).
+     */
+    private void dotBytes(int g, QuantizedActivations a, float[] out, int at) {
+        float[] x = a.qsFloat;
+        FloatVector sums = FloatVector.zero(F), sumf = FloatVector.zero(F);
+        for (int b = 0; b < superBlocks; b++) {
+            int sb = g * superBlocks + b;
+            IntVector isum = IntVector.zero(I);
+            FloatVector summs = FloatVector.zero(F);
+            for (int j = 0; j < subBlocks; j++) {
+                int e0 = b * QK_K + j * subBlockValues;
+                int q = (g * rowBytes + e0) * L;
+                FloatVector c = FloatVector.zero(F);
+                for (int e = 0; e < subBlockValues; e++) c = Lanes.floats(Lanes.bytes(quants, q + e * L), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
+                isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
+                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, activationSum(a, e0)), summs);
+            }
+            float dy = a.d[b];
+            sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
+            sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(dy).mul(summs));
+        }
+        sumf.add(sums).intoArray(out, at);
+    }
+
+    /**
+     * Group {@code g}'s quants times their sub-block scales, as floats (integers of at most 4096
+     * in magnitude), for {@link TiledProduct}: value {@code k} of its row {@code l} into
+     * {@code w[at + k * L + l]}.
+     */
+    void unpack(int g, float[] w, int at) {
+        int E = subBlockValues;
+        for (int b = 0; b < superBlocks; b++) {
+            int sb = g * superBlocks + b;
+            for (int j = 0; j < subBlocks; j++) {
+                FloatVector scale = subBlockFloats(scales, sb, j);
+                int o = at + (b * QK_K + j * E) * L;
+                if (nibbles) {
+                    int q = (g * rowBytes + b * (QK_K / 2) + 32 * (j >> 1)) * L, shift = 4 * (j & 1);
+                    for (int e = 0; e < E; e++) {
+                        ByteVector v = Lanes.shr(Lanes.bytes(quants, q + e * L), shift).and((byte) 0x0F);
+                        Lanes.floats(v, 0).mul(scale).intoArray(w, o + e * L);
+                    }
+                } else {
+                    int q = (g * rowBytes + b * QK_K + j * E) * L;
+                    for (int e = 0; e < E; e++) Lanes.floats(Lanes.bytes(quants, q + e * L), 0).mul(scale).intoArray(w, o + e * L);
+                }
+            }
+        }
+    }
+}
