@@ -22,7 +22,7 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  *   <li>{@link #quants}: byte {@code i} of row {@code g*L + l} at {@code (g * rowBytes + i) * L + l}.
  *       Q4_K keeps its stored nibble pairs (per 64 values, byte {@code j} holds value {@code j} in
  *       its low nibble and value {@code 32 + j} in its high one); Q5_K and Q6_K take a byte per
- *       value (Q6_K's less 32), 1.45 and 1.2 times their stored size.</li>
+ *       value (Q6_K's less 32): with the scales, about 1.6 and 1.3 times their stored size.</li>
  *   <li>{@link #scales}, {@link #mins}: sub-block {@code j} of super-block {@code b} of that row at
  *       {@code ((g * superBlocks + b) * subBlocks + j) * L + l}, as bytes (mins of zeros for Q6_K).</li>
  *   <li>{@link #d}, {@link #dmin}: super-block {@code b} of that row at {@code (g * superBlocks + b) * L + l}.</li>

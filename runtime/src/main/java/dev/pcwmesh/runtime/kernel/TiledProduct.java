@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static dev.pcwmesh.runtime.kernel.Lanes.F;
 import static dev.pcwmesh.runtime.kernel.Lanes.L;
@@ -17,6 +18,9 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * three weight vectors and broadcasts four activation quants into twelve FMAs, one output row per
  * lane, so it needs no lane sums; the block sums are exact integers, scaled per block as {@link
  * RowGroups#dot} scales them, so every product is the number a single-vector step gives.
+ *
+ * <p>F16/BF16 ({@link #multiplyHalves}) and the K-quants ({@link #multiplySuperBlocks}) run the
+ * same tile over their own row groups, each in its type's order of arithmetic.
  *
  * <p>Why this shape: the earlier row-by-row kernel dotted one row with four vectors along the
  * row, which spent a third of its FMAs on per-block scaling and ended every row with lane sums;
@@ -156,7 +160,7 @@ final class TiledProduct {
         int[] sums = superBlockSums.get();
         float[] acc = superBlockAccumulators.get();
         int pairs = TILE_GROUPS * TILE_VECTORS;
-        java.util.Arrays.fill(acc, 0f);
+        Arrays.fill(acc, 0f);
         for (int b = 0; b < nsb; b++) {
             IntVector s00 = IntVector.zero(SUM), s01 = s00, s02 = s00, s03 = s00;
             IntVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
