@@ -147,8 +147,9 @@ final class SuperBlockGroups {
     }
 
     /**
-     * Q4_K's nibbles: sub-block {@code j} is nibble {@code j % 2} of the 32 bytes of its run of
-     * 64 values.
+     * Q4_K's nibbles: sub-blocks {@code j} and {@code j + 1} (j even) are the low and high
+     * nibbles of the same 32 bytes, so one load serves both, and the shifts are by a constant
+     * (taken a sub-block at a time, with a shift of {@code 4 * (j % 2)}, decode was 25 % slower).
      */
     private void dotNibbles(int g, QuantizedActivations a, float[] out, int at) {
         float[] x = a.qsFloat;
@@ -157,15 +158,19 @@ final class SuperBlockGroups {
             int sb = g * superBlocks + b;
             IntVector isum = IntVector.zero(I);
             FloatVector summs = FloatVector.zero(F);
-            for (int j = 0; j < subBlocks; j++) {
-                int e0 = b * QK_K + j * subBlockValues;
-                int q = (g * rowBytes + b * (QK_K / 2) + 32 * (j >> 1)) * L, shift = 4 * (j & 1);
-                FloatVector c = FloatVector.zero(F);
-                for (int e = 0; e < subBlockValues; e++) {
-                    c = Lanes.floats(Lanes.shr(Lanes.bytes(quants, q + e * L), shift).and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
+            for (int j = 0; j < subBlocks; j += 2) {
+                // sub-blocks j and j + 1: the low and high nibbles of the same 32 bytes
+                int e0 = b * QK_K + j * 32, q = (g * rowBytes + b * (QK_K / 2) + 16 * j) * L;
+                FloatVector lo = FloatVector.zero(F), hi = lo;
+                for (int e = 0; e < 32; e++) {
+                    ByteVector v = Lanes.bytes(quants, q + e * L);
+                    lo = Lanes.floats(v.and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[e0 + e]), lo);
+                    hi = Lanes.floats(Lanes.shr(v, 4).and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[e0 + 32 + e]), hi);
                 }
-                isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
+                isum = isum.add((IntVector) lo.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
+                isum = isum.add((IntVector) hi.mul(subBlockFloats(scales, sb, j + 1)).convert(VectorOperators.F2I, 0));
                 summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, activationSum(a, e0)), summs);
+                summs = subBlockFloats(mins, sb, j + 1).fma(FloatVector.broadcast(F, activationSum(a, e0 + 32)), summs);
             }
             float dy = a.d[b];
             sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
@@ -207,21 +212,23 @@ final class SuperBlockGroups {
      * {@code w[at + k * L + l]}.
      */
     void unpack(int g, float[] w, int at) {
-        int E = subBlockValues;
         for (int b = 0; b < superBlocks; b++) {
             int sb = g * superBlocks + b;
-            for (int j = 0; j < subBlocks; j++) {
-                FloatVector scale = subBlockFloats(scales, sb, j);
-                int o = at + (b * QK_K + j * E) * L;
-                if (nibbles) {
-                    int q = (g * rowBytes + b * (QK_K / 2) + 32 * (j >> 1)) * L, shift = 4 * (j & 1);
-                    for (int e = 0; e < E; e++) {
-                        ByteVector v = Lanes.shr(Lanes.bytes(quants, q + e * L), shift).and((byte) 0x0F);
-                        Lanes.floats(v, 0).mul(scale).intoArray(w, o + e * L);
+            if (nibbles) {
+                for (int j = 0; j < subBlocks; j += 2) {
+                    FloatVector low = subBlockFloats(scales, sb, j), high = subBlockFloats(scales, sb, j + 1);
+                    int q = (g * rowBytes + b * (QK_K / 2) + 16 * j) * L, o = at + (b * QK_K + 32 * j) * L;
+                    for (int e = 0; e < 32; e++) {
+                        ByteVector v = Lanes.bytes(quants, q + e * L);
+                        Lanes.floats(v.and((byte) 0x0F), 0).mul(low).intoArray(w, o + e * L);
+                        Lanes.floats(Lanes.shr(v, 4).and((byte) 0x0F), 0).mul(high).intoArray(w, o + (32 + e) * L);
                     }
-                } else {
-                    int q = (g * rowBytes + b * QK_K + j * E) * L;
-                    for (int e = 0; e < E; e++) Lanes.floats(Lanes.bytes(quants, q + e * L), 0).mul(scale).intoArray(w, o + e * L);
+                }
+            } else {
+                for (int j = 0; j < subBlocks; j++) {
+                    FloatVector scale = subBlockFloats(scales, sb, j);
+                    int q = (g * rowBytes + b * QK_K + j * subBlockValues) * L, o = at + (b * QK_K + j * subBlockValues) * L;
+                    for (int e = 0; e < subBlockValues; e++) Lanes.floats(Lanes.bytes(quants, q + e * L), 0).mul(scale).intoArray(w, o + e * L);
                 }
             }
         }
