@@ -81,8 +81,6 @@ final class Q6_KKernel implements SuperBlockKernel {
 
     @Override public int subBlocks() { return 16; }
 
-    @Override public boolean hasMins() { return false; }
-
     @Override public int maxQuant() { return 32; }
 
     @Override public int maxScale() { return 128; }

@@ -14,8 +14,6 @@ interface ScaleMinKernel extends SuperBlockKernel {
 
     @Override default int subBlocks() { return 8; }
 
-    @Override default boolean hasMins() { return true; }
-
     @Override default int maxScale() { return 63; }
 
     @Override default float d(MemorySegment data, long off) { return Lanes.half(data, off); }

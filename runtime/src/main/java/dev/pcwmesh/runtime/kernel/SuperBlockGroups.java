@@ -48,7 +48,6 @@ final class SuperBlockGroups {
     /** Values per sub-block: 32 or 16. */
     final int subBlockValues;
     final boolean nibbles;
-    final boolean hasMins;
     /** Quant bytes per row. */
     final int rowBytes;
     /**
@@ -71,9 +70,8 @@ final class SuperBlockGroups {
         this.groups = groups;
         this.subBlocks = kernel.subBlocks();
         this.subBlockValues = QK_K / subBlocks;
-        this.nibbles = kernel.maxQuant() < 16;
-        this.hasMins = kernel.hasMins();
-        this.rowBytes = nibbles ? cols / 2 : cols;
+        this.rowBytes = rowBytes(kernel, cols);
+        this.nibbles = rowBytes < cols;
         this.chunk = Integer.highestOneBit((1 << 24) / (kernel.maxQuant() * kernel.maxScale() * 127 + 1));
         // a vector load at the last element reads up to one byte vector past it
         this.quants = new byte[Math.toIntExact((long) groups * rowBytes * L + Lanes.BL)];
@@ -84,21 +82,27 @@ final class SuperBlockGroups {
         this.dmin = new float[d.length];
     }
 
+    /** Quant bytes per row of {@code cols} values: nibble pairs for quants of 4 bits (Q4_K), else a byte per value. */
+    private static int rowBytes(SuperBlockKernel kernel, int cols) {
+        return kernel.maxQuant() < 16 ? cols / 2 : cols;
+    }
+
     /** Heap bytes that a matrix of {@code rows x cols} of {@code kernel}'s type takes here. */
     static long heapBytes(SuperBlockKernel kernel, int rows, int cols) {
-        long values = (long) RowGroups.groupsFor(rows) * L * cols;
+        long rowsHeld = (long) RowGroups.groupsFor(rows) * L;
         long perSuperBlock = 2L * kernel.subBlocks() + 2 * Float.BYTES; // scales, mins, d, dmin
-        return (kernel.maxQuant() < 16 ? values / 2 : values) + values / QK_K * perSuperBlock;
+        return rowsHeld * rowBytes(kernel, cols) + rowsHeld * (cols / QK_K) * perSuperBlock;
     }
 
     /** Whether a matrix of {@code rows x cols} fits in Java arrays in this layout. */
     static boolean fitsArrays(SuperBlockKernel kernel, int rows, int cols) {
-        return (long) RowGroups.groupsFor(rows) * L * (kernel.maxQuant() < 16 ? cols / 2 : cols) <= Integer.MAX_VALUE - 64;
+        return (long) RowGroups.groupsFor(rows) * L * rowBytes(kernel, cols) <= Integer.MAX_VALUE - 64;
     }
 
     /** The whole matrix of {@code rows x cols} stored in {@code data}, repacked (rows past the end of the last group are zeros). */
     static SuperBlockGroups of(SuperBlockKernel kernel, MemorySegment data, int rows, int cols) {
         SuperBlockGroups m = new SuperBlockGroups(kernel, cols, RowGroups.groupsFor(rows));
+        // mn stays zeros for a type without mins (Q6_K), which split leaves alone
         byte[] q = new byte[QK_K], sc = new byte[m.subBlocks], mn = new byte[m.subBlocks];
         int S = m.subBlocks;
         for (int r = 0; r < rows; r++) {
@@ -111,7 +115,7 @@ final class SuperBlockGroups {
                 m.dmin[sb * L + l] = kernel.dmin(data, off);
                 for (int j = 0; j < S; j++) {
                     m.scales[(sb * S + j) * L + l] = sc[j];
-                    if (m.hasMins) m.mins[(sb * S + j) * L + l] = mn[j];
+                    m.mins[(sb * S + j) * L + l] = mn[j];
                 }
                 int at = g * m.rowBytes + b * (m.nibbles ? QK_K / 2 : QK_K);
                 if (m.nibbles) {
@@ -131,19 +135,33 @@ final class SuperBlockGroups {
         return Lanes.floats(Lanes.bytes(of, (sb * subBlocks + j) * L), 0);
     }
 
-    /** The activations' sum of the quants {@code [e0, e0 + subBlockValues)} (Q8_K's sums of 16 added), as the mins take it. */
-    float activationSum(QuantizedActivations a, int e0) {
-        int sum = 0;
-        for (int i = e0 / 16; i < (e0 + subBlockValues) / 16; i++) sum += a.bsums[i];
-        return sum;
+    private static final ThreadLocal<float[]> activationSums = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * The activations' sum of the quants of each sub-block of {@code a}'s first {@code n} values
+     * (Q8_K's sums of 16 added), as the mins take them: sub-block {@code i} at {@code i}. In the
+     * calling thread's buffer, once per product, for the workers to read; every row group takes
+     * the same sums.
+     */
+    float[] activationSums(QuantizedActivations a, int n) {
+        float[] sums = WeightMatrix.atLeast(activationSums, n / subBlockValues);
+        for (int i = 0; i < n / subBlockValues; i++) {
+            int sum = 0;
+            for (int k = i * subBlockValues / 16; k < (i + 1) * subBlockValues / 16; k++) sum += a.bsums[k];
+            sums[i] = sum;
+        }
+        return sums;
     }
 
-    /** Group {@code g}'s rows times prepared Q8_K activations {@code [0, cols)}, into {@code out[at, at + L)}. */
-    void dot(int g, QuantizedActivations a, float[] out, int at) {
+    /**
+     * Group {@code g}'s rows times prepared Q8_K activations {@code [0, cols)}, whose
+     * {@link #activationSums} are {@code subSums}, into {@code out[at, at + L)}.
+     */
+    void dot(int g, QuantizedActivations a, float[] subSums, float[] out, int at) {
         a.check(QuantizedActivations.VecDotType.Q8_K, 0, cols);
         // each layout stores its own result: a vector chosen by a branch, or returned from a call C2 does not inline, is boxed
-        if (nibbles) dotNibbles(g, a, out, at);
-        else dotBytes(g, a, out, at);
+        if (nibbles) dotNibbles(g, a, subSums, out, at);
+        else dotBytes(g, a, subSums, out, at);
     }
 
     /**
@@ -151,7 +169,7 @@ final class SuperBlockGroups {
      * nibbles of the same 32 bytes, so one load serves both, and the shifts are by a constant
      * (taken a sub-block at a time, with a shift of {@code 4 * (j % 2)}, decode was 25 % slower).
      */
-    private void dotNibbles(int g, QuantizedActivations a, float[] out, int at) {
+    private void dotNibbles(int g, QuantizedActivations a, float[] subSums, float[] out, int at) {
         float[] x = a.qsFloat;
         FloatVector sums = FloatVector.zero(F), sumf = FloatVector.zero(F);
         for (int b = 0; b < superBlocks; b++) {
@@ -169,8 +187,8 @@ final class SuperBlockGroups {
                 }
                 isum = isum.add((IntVector) lo.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
                 isum = isum.add((IntVector) hi.mul(subBlockFloats(scales, sb, j + 1)).convert(VectorOperators.F2I, 0));
-                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, activationSum(a, e0)), summs);
-                summs = subBlockFloats(mins, sb, j + 1).fma(FloatVector.broadcast(F, activationSum(a, e0 + 32)), summs);
+                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
+                summs = subBlockFloats(mins, sb, j + 1).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j + 1]), summs);
             }
             float dy = a.d[b];
             sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
@@ -184,7 +202,7 @@ final class SuperBlockGroups {
      * {@code sumf} stays +0, and {@code +0 + sums} is what its dot returns ({@code sums} is
      * never -0: it starts at +0).
      */
-    private void dotBytes(int g, QuantizedActivations a, float[] out, int at) {
+    private void dotBytes(int g, QuantizedActivations a, float[] subSums, float[] out, int at) {
         float[] x = a.qsFloat;
         FloatVector sums = FloatVector.zero(F), sumf = FloatVector.zero(F);
         for (int b = 0; b < superBlocks; b++) {
@@ -197,7 +215,7 @@ final class SuperBlockGroups {
                 FloatVector c = FloatVector.zero(F);
                 for (int e = 0; e < subBlockValues; e++) c = Lanes.floats(Lanes.bytes(quants, q + e * L), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
                 isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
-                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, activationSum(a, e0)), summs);
+                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
             }
             float dy = a.d[b];
             sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);

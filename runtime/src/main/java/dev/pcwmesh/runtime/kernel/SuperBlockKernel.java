@@ -27,9 +27,6 @@ interface SuperBlockKernel extends TypeKernel {
     /** Sub-blocks per super-block, each with its own scale: 8 of 32 values (Q4_K, Q5_K) or 16 of 16 (Q6_K). */
     int subBlocks();
 
-    /** Whether sub-blocks have mins, scaled by {@code dmin} (Q4_K, Q5_K). */
-    boolean hasMins();
-
     /** The largest magnitude of a quant ({@link #split}'s {@code q}): 15, 31 or 32. */
     int maxQuant();
 
@@ -40,7 +37,8 @@ interface SuperBlockKernel extends TypeKernel {
      * The super-block at byte offset {@code off} as the integers of its dot product, for a
      * repacked copy ({@link SuperBlockGroups}): its 256 quants into {@code q[0, 256)} in element
      * order (Q6_K's less 32), the sub-block scales into {@code scales[0, subBlocks)} and, where
-     * the type has them, the mins into {@code mins[0, subBlocks)}.
+     * the type has them (Q4_K, Q5_K), the mins into {@code mins[0, subBlocks)}; a type without
+     * mins leaves {@code mins} as it is.
      */
     void split(MemorySegment data, long off, byte[] q, byte[] scales, byte[] mins);
 

@@ -39,6 +39,11 @@ final class TiledProduct {
     private static final int BLOCK_BYTES = 256 * 1024;
 
     private static final ThreadLocal<float[]> unpacked = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Groups of {@code cols} unpacked floats a worker holds at once: whole tiles in {@link #BLOCK_BYTES}, one tile at least. */
+    private static int groupsPerBlock(int cols) {
+        return TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * cols * L * Float.BYTES));
+    }
     private static final ThreadLocal<RowGroups> window = new ThreadLocal<>();
 
     /**
@@ -52,8 +57,7 @@ final class TiledProduct {
                          QuantizedActivations a, int batch, float[] out, int stride) {
         a.check(QuantizedActivations.VecDotType.Q8_0, 0, batch * cols);
         int groups = RowGroups.groupsFor(rows);
-        int groupBytes = cols * L * Float.BYTES;
-        int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
+        int perBlock = groupsPerBlock(cols);
         Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
@@ -87,8 +91,7 @@ final class TiledProduct {
     static void multiplyHalves(boolean bf16, HalfGroups heap, MemorySegment data, int rows, int cols, float[] x, int batch,
                                float[] out, int stride) {
         int groups = RowGroups.groupsFor(rows);
-        int groupBytes = cols * L * Float.BYTES;
-        int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
+        int perBlock = groupsPerBlock(cols);
         Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
@@ -113,7 +116,6 @@ final class TiledProduct {
 
     private static final ThreadLocal<int[]> superBlockSums = ThreadLocal.withInitial(() -> new int[TILE_GROUPS * TILE_VECTORS * L]);
     private static final ThreadLocal<float[]> superBlockAccumulators = ThreadLocal.withInitial(() -> new float[2 * TILE_GROUPS * TILE_VECTORS * L]);
-    private static final ThreadLocal<float[]> activationSums = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * {@link #multiply} for a K-quant matrix in {@link SuperBlockGroups} and prepared Q8_K
@@ -125,11 +127,8 @@ final class TiledProduct {
     static void multiplySuperBlocks(SuperBlockGroups m, QuantizedActivations a, int batch, float[] out, int stride) {
         a.check(QuantizedActivations.VecDotType.Q8_K, 0, batch * m.cols);
         int cols = m.cols;
-        int groupBytes = cols * L * Float.BYTES;
-        int perBlock = TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * groupBytes));
-        // the activations' sum for each sub-block, which the mins take: once here, not once per row group
-        float[] subSums = WeightMatrix.atLeast(activationSums, batch * cols / m.subBlockValues);
-        for (int i = 0; i < batch * cols / m.subBlockValues; i++) subSums[i] = m.activationSum(a, i * m.subBlockValues);
+        int perBlock = groupsPerBlock(cols);
+        float[] subSums = m.activationSums(a, batch * cols);
         Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {

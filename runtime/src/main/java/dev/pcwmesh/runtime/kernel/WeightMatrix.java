@@ -115,8 +115,9 @@ public final class WeightMatrix {
         }
         if (heapSuperBlocks != null) {
             float[] o = padded(out, 1);
+            float[] subSums = heapSuperBlocks.activationSums(a, cols);
             Parallel.forRange(heapSuperBlocks.groups, Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
-                for (int g = from; g < to; g++) heapSuperBlocks.dot(g, a, o, g * Lanes.L);
+                for (int g = from; g < to; g++) heapSuperBlocks.dot(g, a, subSums, o, g * Lanes.L);
             });
             unpad(o, 1, out);
             return;
