@@ -6,20 +6,27 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One worker per core that splits a range of rows into equal contiguous chunks. The calling
- * thread takes the first chunk itself, so a one-core machine runs with no hand-off at all. The
- * number of threads is {@code -Dpcw.threads=N} or the number of cores.
+ * One worker per core that share a range of rows cut into contiguous pieces, a few per thread:
+ * each thread, the caller among them, takes the next piece not yet taken until none is left, so
+ * a one-core machine runs with no hand-off at all. The number of threads is
+ * {@code -Dpcw.threads=N} or the number of cores.
+ *
+ * <p>Why pieces and not one equal chunk per thread: on a shared machine (a VM whose other vCPU
+ * the host also gives to someone else) one core can run at half speed for minutes. With equal
+ * chunks every step then waits for that core, and two threads ran as fast as one (Qwen2.5-0.5B
+ * Q4_0 pp512 209 against 175 on one thread, 300 on a quiet machine); pieces let the faster
+ * core take more, as llama.cpp's threads take chunks from a shared counter.
  *
  * <p>Why the workers spin: one decoded token is a few hundred short parallel steps (every
  * matrix product, every layer's attention), each a few tens of microseconds. Waking a parked
  * thread for each (a futex call, then the scheduler) cost 5-20 microseconds a step, 10-20 % of
- * a token. So a worker that finishes a chunk keeps polling for the next step for
+ * a token. So a worker that finds no piece left keeps polling for the next step for
  * {@code -Dpcw.spinMicros} (200 by default) before it parks, as llama.cpp's threads do, and
- * the caller polls for the workers' chunks. A mesh service that goes idle parks its workers
+ * the caller polls for the pieces the workers took. A mesh service that goes idle parks its workers
  * within that time.
  *
  * <p>One caller uses the workers at a time. Another caller (a second request in the same JVM)
- * or a nested call from inside a chunk runs its whole range on its own thread meanwhile: the
+ * or a nested call from inside a piece runs its whole range on its own thread meanwhile: the
  * numbers are the same, since every row is computed the same way whichever thread takes it.
  */
 public final class Parallel {
@@ -32,11 +39,14 @@ public final class Parallel {
 
     /**
      * Multiply-adds below which handing work to another thread costs more than it saves; callers
-     * size their chunks with {@link #minChunk}.
+     * size their pieces with {@link #minChunk}.
      */
     public static final int MIN_WORK_PER_CHUNK = 32 * 1024;
 
     private static final long SPIN_NANOS = Long.getLong("pcw.spinMicros", 200) * 1000;
+
+    /** Pieces per thread: enough that a slow core's share is taken over, few enough that each stays a long run. */
+    private static final int PIECES_PER_THREAD = 4;
 
     private static volatile int threads = Integer.getInteger("pcw.threads", Runtime.getRuntime().availableProcessors());
     private static volatile Workers workers;
@@ -71,28 +81,38 @@ public final class Parallel {
         return w;
     }
 
-    /** The smallest chunk worth a thread when each row costs {@code workPerRow} multiply-adds. */
+    /** The smallest piece worth a thread when each row costs {@code workPerRow} multiply-adds. */
     public static int minChunk(long workPerRow) {
         return (int) Math.max(1, MIN_WORK_PER_CHUNK / Math.max(1, workPerRow));
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} chunks of at
-     * least {@code minChunk} rows, and returns when all are done.
+     * Runs {@code body} over {@code [0, n)} on at most {@link #threads()} threads, in pieces of
+     * at least {@code minChunk} rows, and returns when all are done.
      */
     public static void forRange(int n, int minChunk, RangeBody body) {
-        int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minChunk)));
-        Workers w = chunks <= 1 ? null : workers();
+        forRange(n, minChunk, 1, body);
+    }
+
+    /**
+     * {@link #forRange(int, int, RangeBody)} with every piece but the last a multiple of
+     * {@code grain} rows (a kernel's tile of row groups, so that no piece ends in a partial tile).
+     */
+    public static void forRange(int n, int minChunk, int grain, RangeBody body) {
+        int grains = (n + grain - 1) / grain;
+        int most = Math.max(1, Math.min(grains, n / Math.max(1, minChunk)));
+        int participants = Math.min(threads, most);
+        Workers w = participants <= 1 ? null : workers();
         if (w == null || !w.busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
         Job job;
         try {
-            chunks = Math.min(chunks, w.threads.length + 1);
-            job = new Job(body, n, chunks);
-            w.start(job);
-            job.run(0);
+            participants = Math.min(participants, w.threads.length + 1);
+            job = new Job(body, n, grain, Math.min(most, participants * PIECES_PER_THREAD));
+            w.start(job, participants - 1);
+            job.runPieces();
             job.awaitWorkers();
         } finally {
             w.busy.set(false);
@@ -117,33 +137,44 @@ public final class Parallel {
         return true;
     }
 
-    /** One call's range: chunk {@code c} goes to worker {@code c} (0 is the caller). */
+    /** One call's range in {@code pieces} pieces of whole grains, taken in order by whichever thread asks first. */
     private static final class Job {
         final RangeBody body;
         final int n;
-        final int chunks;
-        final AtomicInteger pending;
+        final int grains;
+        final int grain;
+        final int pieces;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(RangeBody body, int n, int chunks) {
+        Job(RangeBody body, int n, int grain, int pieces) {
             this.body = body;
             this.n = n;
-            this.chunks = chunks;
-            this.pending = new AtomicInteger(chunks - 1);
+            this.grain = grain;
+            this.grains = (n + grain - 1) / grain;
+            this.pieces = pieces;
         }
 
-        void run(int chunk) {
-            try {
-                body.run((int) ((long) n * chunk / chunks), (int) ((long) n * (chunk + 1) / chunks));
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
+        /** Runs pieces until none is left to take. */
+        void runPieces() {
+            for (int p; (p = next.getAndIncrement()) < pieces; ) {
+                try {
+                    int from = (int) ((long) grains * p / pieces) * grain;
+                    int to = Math.min(n, (int) ((long) grains * (p + 1) / pieces) * grain);
+                    body.run(from, to);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    done.incrementAndGet();
+                }
             }
         }
 
-        /** Polls for the workers' chunks, then (a worker descheduled on a busy machine) sleeps in short steps. */
+        /** Polls for the pieces other threads took, then (a worker descheduled on a busy machine) sleeps in short steps. */
         void awaitWorkers() {
             long start = System.nanoTime();
-            while (pending.get() > 0) {
+            while (done.get() < pieces) {
                 if (!pause(start)) LockSupport.parkNanos(20_000);
             }
         }
@@ -163,40 +194,38 @@ public final class Parallel {
             threads = new Thread[count];
             parked = new AtomicBoolean[count];
             for (int i = 0; i < count; i++) {
-                int chunk = i + 1;
+                int index = i;
                 parked[i] = new AtomicBoolean();
-                threads[i] = new Thread(() -> loop(chunk), "pcw-kernel");
+                threads[i] = new Thread(() -> loop(index), "pcw-kernel");
                 threads[i].setDaemon(true);
                 threads[i].start();
             }
         }
 
-        void start(Job job) {
+        /** Offers {@code job} to the workers, waking the first {@code helpers} of them where parked. */
+        void start(Job job, int helpers) {
             current = job;
             // After the write of current: a worker that set parked before it reads current again
             // either sees this job or is unparked here (both fields are volatile).
-            for (int c = 1; c < job.chunks; c++) {
-                if (parked[c - 1].get()) LockSupport.unpark(threads[c - 1]);
+            for (int i = 0; i < helpers; i++) {
+                if (parked[i].get()) LockSupport.unpark(threads[i]);
             }
         }
 
-        private void loop(int chunk) {
+        private void loop(int index) {
             Job last = null;
             while (!stopped) {
-                Job job = awaitNew(last, chunk);
+                Job job = awaitNew(last, index);
                 if (job == null) return;
                 last = job;
-                if (chunk < job.chunks) {
-                    job.run(chunk);
-                    job.pending.decrementAndGet();
-                }
+                job.runPieces();
             }
         }
 
         /** The next job other than {@code last}, polling for a while and then parked; null once stopped. */
-        private Job awaitNew(Job last, int chunk) {
+        private Job awaitNew(Job last, int index) {
             long start = System.nanoTime();
-            AtomicBoolean flag = parked[chunk - 1];
+            AtomicBoolean flag = parked[index];
             while (true) {
                 Job job = current;
                 if (job != last) return job;

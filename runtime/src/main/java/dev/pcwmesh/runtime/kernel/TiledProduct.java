@@ -58,7 +58,7 @@ final class TiledProduct {
         a.check(QuantizedActivations.VecDotType.Q8_0, 0, batch * cols);
         int groups = RowGroups.groupsFor(rows);
         int perBlock = groupsPerBlock(cols);
-        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
+        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
@@ -92,7 +92,7 @@ final class TiledProduct {
                                float[] out, int stride) {
         int groups = RowGroups.groupsFor(rows);
         int perBlock = groupsPerBlock(cols);
-        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
+        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
@@ -129,7 +129,7 @@ final class TiledProduct {
         int cols = m.cols;
         int perBlock = groupsPerBlock(cols);
         float[] subSums = m.activationSums(a, batch * cols);
-        Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), (from, to) -> {
+        Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * {@link Parallel#forRange} runs every row exactly once, whatever the worker count, when it is
- * called many times in a row (the workers' polling and parking), from several threads at once,
+ * {@link Parallel#forRange} runs every row exactly once, whatever the worker count, in pieces of
+ * whole grains, when it is called many times in a row (the workers' polling and parking), from several threads at once,
  * from inside a chunk, and when a chunk throws.
  */
 class ParallelTest {
@@ -34,6 +34,21 @@ class ParallelTest {
                 int n = 1 + call % 37;
                 assertCoveredOnce(n, call % 3 + 1, threads + " threads, call " + call);
             }
+        }
+    }
+
+    @Test
+    void piecesAreWholeGrainsButTheLast() {
+        Parallel.setThreads(3);
+        for (int n = 1; n < 100; n++) {
+            int rows = n;
+            AtomicIntegerArray seen = new AtomicIntegerArray(n);
+            Parallel.forRange(n, 1, 3, (from, to) -> {
+                assertEquals(0, from % 3, "start of a piece of " + rows);
+                if (to != rows) assertEquals(0, to % 3, "end of a piece of " + rows);
+                for (int i = from; i < to; i++) seen.incrementAndGet(i);
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), "row " + i + " of " + n);
         }
     }
 
@@ -83,7 +98,7 @@ class ParallelTest {
     void aFailingChunkFailsTheCallAndTheNextCallWorks() {
         Parallel.setThreads(2);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Parallel.forRange(10, 1, (from, to) -> {
-            if (from > 0) throw new IllegalArgumentException("row " + from);
+            if (from <= 5 && 5 < to) throw new IllegalArgumentException("row 5");
         }));
         assertEquals("row 5", e.getMessage());
         assertCoveredOnce(10, 1, "after a failure");
