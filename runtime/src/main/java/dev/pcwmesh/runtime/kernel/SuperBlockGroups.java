@@ -48,6 +48,8 @@ final class SuperBlockGroups {
     /** Values per sub-block: 32 or 16. */
     final int subBlockValues;
     final boolean nibbles;
+    /** Whether the type has mins (Q4_K, Q5_K): Q6_K's are zeros, so their products may be left out. */
+    final boolean withMins;
     /** Quant bytes per row. */
     final int rowBytes;
     /**
@@ -72,6 +74,7 @@ final class SuperBlockGroups {
         this.subBlockValues = QK_K / subBlocks;
         this.rowBytes = rowBytes(kernel, cols);
         this.nibbles = rowBytes < cols;
+        this.withMins = kernel instanceof ScaleMinKernel;
         this.chunk = Integer.highestOneBit((1 << 24) / (kernel.maxQuant() * kernel.maxScale() * 127 + 1));
         // a vector load at the last element reads up to one byte vector past it
         this.quants = new byte[Math.toIntExact((long) groups * rowBytes * L + Lanes.BL)];
@@ -198,9 +201,9 @@ final class SuperBlockGroups {
     }
 
     /**
-     * A byte per value (Q5_K, Q6_K); as {@link #dotNibbles} otherwise. For Q6_K, without mins,
-     * {@code sumf} stays +0, and {@code +0 + sums} is what its dot returns ({@code sums} is
-     * never -0: it starts at +0).
+     * A byte per value (Q5_K, Q6_K); as {@link #dotNibbles} otherwise. Q6_K's mins (zeros) are
+     * left out: {@code sumf} stays +0, and {@code +0 + sums} is what its dot returns ({@code sums}
+     * is never -0: it starts at +0).
      */
     private void dotBytes(int g, QuantizedActivations a, float[] subSums, float[] out, int at) {
         float[] x = a.qsFloat;
@@ -215,11 +218,11 @@ final class SuperBlockGroups {
                 FloatVector c = FloatVector.zero(F);
                 for (int e = 0; e < subBlockValues; e++) c = Lanes.floats(Lanes.bytes(quants, q + e * L), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
                 isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
-                summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
+                if (withMins) summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
             }
             float dy = a.d[b];
             sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
-            sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(dy).mul(summs));
+            if (withMins) sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(dy).mul(summs));
         }
         sumf.add(sums).intoArray(out, at);
     }

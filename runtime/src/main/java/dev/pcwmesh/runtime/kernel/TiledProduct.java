@@ -235,19 +235,27 @@ final class TiledProduct {
     private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, int group, int ng, QuantizedActivations a,
                                         float[] subSums, int v, int nv, int b) {
         int K = m.cols, nsb = K / KQuants.QK_K, pairs = TILE_GROUPS * TILE_VECTORS;
-        for (int u = 0; u < nv; u++) {
-            int s0 = ((v + u) * nsb + b) * m.subBlocks;
-            float dy = a.d[(v + u) * nsb + b];
-            for (int t = 0; t < ng; t++) {
-                int sb = (group + t) * nsb + b, p = (t * TILE_VECTORS + u) * L;
-                FloatVector summs = FloatVector.zero(F);
-                for (int j = 0; j < m.subBlocks; j++) summs = m.subBlockFloats(m.mins, sb, j).fma(FloatVector.broadcast(F, subSums[s0 + j]), summs);
+        float[] mins = minFloats.get();
+        for (int t = 0; t < ng; t++) {
+            int sb = (group + t) * nsb + b;
+            // a group's mins widened once for the tile's vectors (Q6_K has none: its sumf stays 0)
+            if (m.withMins) for (int j = 0; j < m.subBlocks; j++) m.subBlockFloats(m.mins, sb, j).intoArray(mins, j * L);
+            FloatVector d = FloatVector.fromArray(F, m.d, sb * L), dmin = FloatVector.fromArray(F, m.dmin, sb * L);
+            for (int u = 0; u < nv; u++) {
+                int s0 = ((v + u) * nsb + b) * m.subBlocks, p = (t * TILE_VECTORS + u) * L;
+                float dy = a.d[(v + u) * nsb + b];
                 FloatVector isum = (FloatVector) IntVector.fromArray(SUM, sums, p).convert(VectorOperators.I2F, 0);
-                FloatVector.fromArray(F, m.d, sb * L).mul(dy).mul(isum).add(FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
-                FloatVector.fromArray(F, acc, pairs * L + p).sub(FloatVector.fromArray(F, m.dmin, sb * L).mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
+                d.mul(dy).mul(isum).add(FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
+                if (m.withMins) {
+                    FloatVector summs = FloatVector.zero(F);
+                    for (int j = 0; j < m.subBlocks; j++) summs = FloatVector.fromArray(F, mins, j * L).fma(FloatVector.broadcast(F, subSums[s0 + j]), summs);
+                    FloatVector.fromArray(F, acc, pairs * L + p).sub(dmin.mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
+                }
             }
         }
     }
+
+    private static final ThreadLocal<float[]> minFloats = ThreadLocal.withInitial(() -> new float[16 * L]);
 
     private static final ThreadLocal<HalfGroups> halfWindow = new ThreadLocal<>();
 
