@@ -114,8 +114,18 @@ final class TiledProduct {
         });
     }
 
-    private static final ThreadLocal<int[]> superBlockSums = ThreadLocal.withInitial(() -> new int[TILE_GROUPS * TILE_VECTORS * L]);
-    private static final ThreadLocal<float[]> superBlockAccumulators = ThreadLocal.withInitial(() -> new float[2 * TILE_GROUPS * TILE_VECTORS * L]);
+    /**
+     * A worker's memory for {@link #superBlockTile}: a super-block's int sums per (group, vector)
+     * pair, the running {@code sums} and {@code sumf} of each pair, a group's mins as floats.
+     * Taken once per piece rather than looked up per tile and super-block.
+     */
+    private record SuperBlockScratch(int[] sums, float[] acc, float[] mins) {
+        SuperBlockScratch() {
+            this(new int[TILE_GROUPS * TILE_VECTORS * L], new float[2 * TILE_GROUPS * TILE_VECTORS * L], new float[16 * L]);
+        }
+    }
+
+    private static final ThreadLocal<SuperBlockScratch> superBlockScratch = ThreadLocal.withInitial(SuperBlockScratch::new);
 
     /**
      * {@link #multiply} for a K-quant matrix in {@link SuperBlockGroups} and prepared Q8_K
@@ -131,12 +141,13 @@ final class TiledProduct {
         float[] subSums = m.activationSums(a, batch * cols);
         Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
+            SuperBlockScratch scratch = superBlockScratch.get();
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
                 for (int i = 0; i < n; i++) m.unpack(g0 + i, w, i * cols * L);
                 for (int v = 0; v < batch; v += TILE_VECTORS) {
                     for (int i = 0; i < n; i += TILE_GROUPS) {
-                        superBlockTile(w, m, g0, i, Math.min(TILE_GROUPS, n - i), a, subSums, v, Math.min(TILE_VECTORS, batch - v), out, stride);
+                        superBlockTile(w, m, g0, i, Math.min(TILE_GROUPS, n - i), a, subSums, v, Math.min(TILE_VECTORS, batch - v), out, stride, scratch);
                     }
                 }
             }
@@ -151,13 +162,13 @@ final class TiledProduct {
      * and {@code sumf} stay there: in registers they and the block sums would need 52 vectors.
      */
     private static void superBlockTile(float[] w, SuperBlockGroups m, int first, int i, int ng, QuantizedActivations a,
-                                       float[] subSums, int v, int nv, float[] out, int stride) {
+                                       float[] subSums, int v, int nv, float[] out, int stride, SuperBlockScratch scratch) {
         int K = m.cols, nsb = K / KQuants.QK_K, chunk = m.chunk;
         int w0 = i * K * L, w1 = (i + Math.min(1, ng - 1)) * K * L, w2 = (i + Math.min(2, ng - 1)) * K * L;
         float[] x = a.qsFloat;
         int x0 = v * K, x1 = (v + Math.min(1, nv - 1)) * K, x2 = (v + Math.min(2, nv - 1)) * K, x3 = (v + Math.min(3, nv - 1)) * K;
-        int[] sums = superBlockSums.get();
-        float[] acc = superBlockAccumulators.get();
+        int[] sums = scratch.sums();
+        float[] acc = scratch.acc();
         int pairs = TILE_GROUPS * TILE_VECTORS;
         Arrays.fill(acc, 0f);
         for (int b = 0; b < nsb; b++) {
@@ -215,7 +226,7 @@ final class TiledProduct {
             s21.intoArray(sums, 9 * L);
             s22.intoArray(sums, 10 * L);
             s23.intoArray(sums, 11 * L);
-            scaleSuperBlock(m, sums, acc, first + i, ng, a, subSums, v, nv, b);
+            scaleSuperBlock(m, sums, acc, scratch.mins(), first + i, ng, a, subSums, v, nv, b);
         }
         for (int t = 0; t < ng; t++) {
             for (int u = 0; u < nv; u++) {
@@ -232,10 +243,9 @@ final class TiledProduct {
      * activations' sum of each sub-block. A method of its own: inlined into
      * the tile, past C2's node budget, its vector conversions were not intrinsified.
      */
-    private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, int group, int ng, QuantizedActivations a,
+    private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, float[] mins, int group, int ng, QuantizedActivations a,
                                         float[] subSums, int v, int nv, int b) {
         int K = m.cols, nsb = K / KQuants.QK_K, pairs = TILE_GROUPS * TILE_VECTORS;
-        float[] mins = minFloats.get();
         for (int t = 0; t < ng; t++) {
             int sb = (group + t) * nsb + b;
             // a group's mins widened once for the tile's vectors (Q6_K has none: its sumf stays 0)
@@ -254,8 +264,6 @@ final class TiledProduct {
             }
         }
     }
-
-    private static final ThreadLocal<float[]> minFloats = ThreadLocal.withInitial(() -> new float[16 * L]);
 
     private static final ThreadLocal<HalfGroups> halfWindow = new ThreadLocal<>();
 
