@@ -24,8 +24,9 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  *       its low nibble and value {@code 32 + j} in its high one); Q5_K and Q6_K take a byte per
  *       value (Q6_K's less 32): with the scales, about 1.6 and 1.3 times their stored size.</li>
  *   <li>{@link #scales}, {@link #mins}: sub-block {@code j} of super-block {@code b} of that row at
- *       {@code ((g * superBlocks + b) * subBlocks + j) * L + l}, as bytes (mins of zeros for Q6_K).</li>
- *   <li>{@link #d}, {@link #dmin}: super-block {@code b} of that row at {@code (g * superBlocks + b) * L + l}.</li>
+ *       {@code ((g * superBlocks + b) * subBlocks + j) * L + l}, as bytes (Q6_K has no mins).</li>
+ *   <li>{@link #d}, {@link #dmin}: super-block {@code b} of that row at {@code (g * superBlocks + b) * L + l}
+ *       (no {@code dmin} for Q6_K).</li>
  * </ul>
  *
  * <p>Every product here and in {@link TiledProduct#multiplySuperBlocks} is the kernel's own
@@ -79,10 +80,10 @@ final class SuperBlockGroups {
         // a vector load at the last element reads up to one byte vector past it
         this.quants = new byte[Math.toIntExact((long) groups * rowBytes * L + Lanes.BL)];
         this.scales = new byte[groups * superBlocks * subBlocks * L + Lanes.BL];
-        // zeros for Q6_K, whose products then take the same (branch-free) steps with dmin = 0
-        this.mins = new byte[scales.length];
+        // none for Q6_K, whose products leave the mins out
+        this.mins = withMins ? new byte[scales.length] : null;
         this.d = new float[groups * superBlocks * L];
-        this.dmin = new float[d.length];
+        this.dmin = withMins ? new float[d.length] : null;
     }
 
     /** Quant bytes per row of {@code cols} values: nibble pairs for quants of 4 bits (Q4_K), else a byte per value. */
@@ -93,7 +94,8 @@ final class SuperBlockGroups {
     /** Heap bytes that a matrix of {@code rows x cols} of {@code kernel}'s type takes here. */
     static long heapBytes(SuperBlockKernel kernel, int rows, int cols) {
         long rowsHeld = (long) RowGroups.groupsFor(rows) * L;
-        long perSuperBlock = 2L * kernel.subBlocks() + 2 * Float.BYTES; // scales, mins, d, dmin
+        // scales and d, and for a type with mins its mins and dmin
+        long perSuperBlock = kernel instanceof ScaleMinKernel ? 2L * kernel.subBlocks() + 2 * Float.BYTES : kernel.subBlocks() + Float.BYTES;
         return rowsHeld * rowBytes(kernel, cols) + rowsHeld * (cols / QK_K) * perSuperBlock;
     }
 
@@ -105,7 +107,6 @@ final class SuperBlockGroups {
     /** The whole matrix of {@code rows x cols} stored in {@code data}, repacked (rows past the end of the last group are zeros). */
     static SuperBlockGroups of(SuperBlockKernel kernel, MemorySegment data, int rows, int cols) {
         SuperBlockGroups m = new SuperBlockGroups(kernel, cols, RowGroups.groupsFor(rows));
-        // mn stays zeros for a type without mins (Q6_K), which split leaves alone
         byte[] q = new byte[QK_K], sc = new byte[m.subBlocks], mn = new byte[m.subBlocks];
         int S = m.subBlocks;
         for (int r = 0; r < rows; r++) {
@@ -115,10 +116,10 @@ final class SuperBlockGroups {
                 kernel.split(data, off, q, sc, mn);
                 int sb = g * m.superBlocks + b;
                 m.d[sb * L + l] = kernel.d(data, off);
-                m.dmin[sb * L + l] = kernel.dmin(data, off);
+                if (m.withMins) m.dmin[sb * L + l] = kernel.dmin(data, off);
                 for (int j = 0; j < S; j++) {
                     m.scales[(sb * S + j) * L + l] = sc[j];
-                    m.mins[(sb * S + j) * L + l] = mn[j];
+                    if (m.withMins) m.mins[(sb * S + j) * L + l] = mn[j];
                 }
                 int at = g * m.rowBytes + b * (m.nibbles ? QK_K / 2 : QK_K);
                 if (m.nibbles) {

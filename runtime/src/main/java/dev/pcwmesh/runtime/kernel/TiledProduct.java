@@ -250,7 +250,7 @@ final class TiledProduct {
             int sb = (group + t) * nsb + b;
             // a group's mins widened once for the tile's vectors (Q6_K has none: its sumf stays 0)
             if (m.withMins) for (int j = 0; j < m.subBlocks; j++) m.subBlockFloats(m.mins, sb, j).intoArray(mins, j * L);
-            FloatVector d = FloatVector.fromArray(F, m.d, sb * L), dmin = FloatVector.fromArray(F, m.dmin, sb * L);
+            FloatVector d = FloatVector.fromArray(F, m.d, sb * L);
             for (int u = 0; u < nv; u++) {
                 int s0 = ((v + u) * nsb + b) * m.subBlocks, p = (t * TILE_VECTORS + u) * L;
                 float dy = a.d[(v + u) * nsb + b];
@@ -259,7 +259,7 @@ final class TiledProduct {
                 if (m.withMins) {
                     FloatVector summs = FloatVector.zero(F);
                     for (int j = 0; j < m.subBlocks; j++) summs = FloatVector.fromArray(F, mins, j * L).fma(FloatVector.broadcast(F, subSums[s0 + j]), summs);
-                    FloatVector.fromArray(F, acc, pairs * L + p).sub(dmin.mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
+                    FloatVector.fromArray(F, acc, pairs * L + p).sub(FloatVector.fromArray(F, m.dmin, sb * L).mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
                 }
             }
         }
