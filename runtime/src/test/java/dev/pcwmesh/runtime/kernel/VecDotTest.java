@@ -99,6 +99,7 @@ class VecDotTest {
             }
             case Q8_K -> {
                 assertArrayEquals(ref.qs, Arrays.copyOfRange(a.qs, aOffset, aOffset + n), what + " quants");
+                for (int i = 0; i < n; i++) assertSameBits(ref.qs[i], a.qsFloat[aOffset + i], what + " quant " + i + " as a float");
                 assertArrayEquals(ref.bsums, Arrays.copyOfRange(a.bsums, aOffset / 16, (aOffset + n) / 16), what + " bsums");
                 for (int b = 0; b < n / bs; b++) assertSameBits(ref.dK[b], a.d[aOffset / bs + b], what + " d of block " + b);
             }
@@ -162,6 +163,33 @@ class VecDotTest {
         assertEquals(2, ReferenceVecDot.quantizeQ8K(x, 256).qs[1]);
         // Q8_1's s is d * sum(qs) in f16: here 1 * (-127 + 2 + 4 - 2 - 4 + 0 + 0 + 2 + 126)
         assertEquals(1f, QuantizedActivations.prepare(VecDotType.Q8_1, x, 0, 256, null).s[0]);
+    }
+
+    /**
+     * Q8_K's vector quantization takes the first of two elements of the largest magnitude (the
+     * scalar scan's {@code >}), so a block whose largest values are -3 and +3 scales by the one
+     * that comes first; zero blocks, NaNs and infinities give ggml's scalar numbers too.
+     */
+    @Test
+    void q8KBlocksAsGgmlQuantizesThem() {
+        int blocks = 6;
+        float[] x = activations(256 * blocks, new Random(11));
+        for (int i = 0; i < 256 * blocks; i++) x[i] = Math.max(-2.9f, Math.min(2.9f, x[i]));
+        x[10] = -3f;
+        x[200] = 3f;                                  // block 0: -3 first
+        x[256 + 17] = 3f;
+        x[256 + 18] = -3f;                            // block 1: +3 first, in the same vector
+        Arrays.fill(x, 512, 768, 0f);                 // block 2: zeros
+        x[768 + 5] = Float.NaN;                       // block 3: a NaN
+        x[1024 + 40] = Float.POSITIVE_INFINITY;       // block 4: an infinity
+        x[1280 + 255] = -2.95f;                       // block 5: the largest at the very end
+        QuantizedActivations a = QuantizedActivations.prepare(VecDotType.Q8_K, x, 0, 256 * blocks, null);
+        assertPreparedLikeReference(GgmlType.Q4_K, a, 0, ReferenceVecDot.quantizeQ8K(x, 256 * blocks), 256 * blocks, "edge blocks");
+        // the first largest value becomes -127 (iscale = -127 / max), the other +127
+        assertEquals(-127, a.qs[10], "block 0 scaled by its first largest, -3");
+        assertEquals(127, a.qs[200], "block 0's other largest");
+        assertEquals(-127, a.qs[256 + 17], "block 1 scaled by its first largest, +3");
+        assertEquals(127, a.qs[256 + 18], "block 1's other largest");
     }
 
     /**
