@@ -134,9 +134,15 @@ final class SuperBlockGroups {
         return m;
     }
 
-    /** The sub-block scales (or mins) {@code j} of super-block {@code sb} of a group's rows, as floats. */
+    /**
+     * The sub-block scales (or mins) {@code j} of super-block {@code sb} of a group's rows, as
+     * floats. Loaded and converted in one method rather than through {@link Lanes#floats}, so
+     * that the conversion always sees the byte vector's exact class: in slow Q5_K decode runs
+     * (README, "Q5_K decode") the conversion behind {@code Lanes.floats} here ran in Java,
+     * allocating; with this, those runs allocate at other vector operations of the mins.
+     */
     FloatVector subBlockFloats(byte[] of, int sb, int j) {
-        return Lanes.floats(Lanes.bytes(of, (sb * subBlocks + j) * L), 0);
+        return (FloatVector) ByteVector.fromArray(Lanes.B, of, (sb * subBlocks + j) * L).convertShape(VectorOperators.B2F, F, 0);
     }
 
     private static final ThreadLocal<float[]> activationSums = ThreadLocal.withInitial(() -> new float[0]);
@@ -202,28 +208,38 @@ final class SuperBlockGroups {
     }
 
     /**
-     * A byte per value (Q5_K, Q6_K); as {@link #dotNibbles} otherwise. Q6_K's mins (zeros) are
-     * left out: {@code sumf} stays +0, and {@code +0 + sums} is what its dot returns ({@code sums}
-     * is never -0: it starts at +0).
+     * A byte per value (Q5_K, Q6_K); as {@link #dotNibbles} otherwise, but with the mins' terms
+     * in a pass of their own (the same numbers in the same order: {@code sumf} never depends on
+     * {@code sums}), which Q6_K, without mins, leaves out: its {@code sumf} would stay +0, and
+     * {@code +0 + sums} is {@code sums} ({@code sums} is never -0: it starts at +0). Skipped by a
+     * branch inside the loop, the running sums were boxed at every sub-block. (In some JVM runs
+     * C2 still compiles this method without its vector intrinsics: README, "Q5_K decode".)
      */
     private void dotBytes(int g, QuantizedActivations a, float[] subSums, float[] out, int at) {
         float[] x = a.qsFloat;
-        FloatVector sums = FloatVector.zero(F), sumf = FloatVector.zero(F);
+        FloatVector sums = FloatVector.zero(F);
         for (int b = 0; b < superBlocks; b++) {
             int sb = g * superBlocks + b;
             IntVector isum = IntVector.zero(I);
-            FloatVector summs = FloatVector.zero(F);
             for (int j = 0; j < subBlocks; j++) {
                 int e0 = b * QK_K + j * subBlockValues;
                 int q = (g * rowBytes + e0) * L;
                 FloatVector c = FloatVector.zero(F);
                 for (int e = 0; e < subBlockValues; e++) c = Lanes.floats(Lanes.bytes(quants, q + e * L), 0).fma(FloatVector.broadcast(F, x[e0 + e]), c);
                 isum = isum.add((IntVector) c.mul(subBlockFloats(scales, sb, j)).convert(VectorOperators.F2I, 0));
-                if (withMins) summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
             }
-            float dy = a.d[b];
-            sums = FloatVector.fromArray(F, d, sb * L).mul(dy).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
-            if (withMins) sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(dy).mul(summs));
+            sums = FloatVector.fromArray(F, d, sb * L).mul(a.d[b]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(sums);
+        }
+        if (!withMins) {
+            sums.intoArray(out, at);
+            return;
+        }
+        FloatVector sumf = FloatVector.zero(F);
+        for (int b = 0; b < superBlocks; b++) {
+            int sb = g * superBlocks + b;
+            FloatVector summs = FloatVector.zero(F);
+            for (int j = 0; j < subBlocks; j++) summs = subBlockFloats(mins, sb, j).fma(FloatVector.broadcast(F, subSums[b * subBlocks + j]), summs);
+            sumf = sumf.sub(FloatVector.fromArray(F, dmin, sb * L).mul(a.d[b]).mul(summs));
         }
         sumf.add(sums).intoArray(out, at);
     }
