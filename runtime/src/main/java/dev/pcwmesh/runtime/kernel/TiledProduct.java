@@ -116,8 +116,9 @@ final class TiledProduct {
 
     /**
      * A worker's memory for {@link #superBlockTile}: a super-block's int sums per (group, vector)
-     * pair, the running {@code sums} and {@code sumf} of each pair, a group's mins as floats.
-     * Taken once per piece rather than looked up per tile and super-block.
+     * pair, the running {@code sums} and {@code sumf} of each pair, a group's mins as floats (16
+     * sub-blocks at most, Q6_K's count). Taken once per piece rather than looked up per tile and
+     * super-block.
      */
     private record SuperBlockScratch(int[] sums, float[] acc, float[] mins) {
         SuperBlockScratch() {
