@@ -172,16 +172,8 @@ public final class QuantizedActivations {
             FloatVector magnitudes = FloatVector.zero(f);
             for (int j = 0; j < qk; j += f.length()) magnitudes = magnitudes.max(FloatVector.fromArray(f, x, xs + j).abs());
             float amax = magnitudes.reduceLanes(VectorOperators.MAX);
-            if (!Float.isFinite(amax)) {  // NaNs and infinities: ggml's own steps, whatever they give
+            if (amax == 0f || !Float.isFinite(amax)) {  // zeros, NaNs, infinities: ggml's own steps
                 quantizeQ8KScalar(x, xs, b);
-                continue;
-            }
-            if (amax == 0f) {
-                // ggml leaves bsums as they were; with d = 0 they do not matter, but keep them defined
-                d[b] = 0f;
-                java.util.Arrays.fill(qs, q0, q0 + qk, (byte) 0);
-                java.util.Arrays.fill(qsFloat, q0, q0 + qk, 0f);
-                java.util.Arrays.fill(bsums, 16 * b, 16 * (b + 1), (short) 0);
                 continue;
             }
             float max = 0f;
@@ -209,7 +201,11 @@ public final class QuantizedActivations {
         }
     }
 
-    /** One block of {@link #quantizeQ8K} exactly as ggml's scalar code runs it, for blocks with NaNs or infinities. */
+    /**
+     * One block of {@link #quantizeQ8K} exactly as ggml's scalar code runs it, for blocks of zeros
+     * or with NaNs or infinities; the quants go into {@code qsFloat}, which the caller copies to
+     * {@code qs} and {@code qs16}.
+     */
     private void quantizeQ8KScalar(float[] x, int xs, int b) {
         int qk = KQuants.QK_K;
         float max = 0f, amax = 0f;
@@ -218,6 +214,7 @@ public final class QuantizedActivations {
             if (ax > amax) { amax = ax; max = x[xs + j]; }
         }
         if (amax == 0f) {
+            // ggml leaves bsums as they were; with d = 0 they do not matter, but keep them defined
             d[b] = 0f;
             java.util.Arrays.fill(qsFloat, qk * b, qk * (b + 1), 0f);
             java.util.Arrays.fill(bsums, 16 * b, 16 * (b + 1), (short) 0);
