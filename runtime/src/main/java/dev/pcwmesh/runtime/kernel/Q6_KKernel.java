@@ -87,8 +87,6 @@ final class Q6_KKernel implements SuperBlockKernel {
 
     @Override public float d(MemorySegment data, long off) { return Lanes.half(data, off + 208); }
 
-    @Override public float dmin(MemorySegment data, long off) { return 0f; }
-
     /** Scale {@code i} (0..15) is that of values {@code [16i, 16i+16)}, as in {@link #unpack}. */
     @Override
     public void split(MemorySegment data, long off, byte[] q, byte[] scales, byte[] mins) {

@@ -18,7 +18,8 @@ interface ScaleMinKernel extends SuperBlockKernel {
 
     @Override default float d(MemorySegment data, long off) { return Lanes.half(data, off); }
 
-    @Override default float dmin(MemorySegment data, long off) { return Lanes.half(data, off + 2); }
+    /** The super-block's {@code dmin}, the scale of its mins. */
+    default float dmin(MemorySegment data, long off) { return Lanes.half(data, off + 2); }
 
     @Override
     default void split(MemorySegment data, long off, byte[] q, byte[] scales, byte[] mins) {

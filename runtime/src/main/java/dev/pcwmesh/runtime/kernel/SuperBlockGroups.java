@@ -75,7 +75,7 @@ final class SuperBlockGroups {
         this.subBlockValues = QK_K / subBlocks;
         this.rowBytes = rowBytes(kernel, cols);
         this.nibbles = rowBytes < cols;
-        this.withMins = kernel instanceof ScaleMinKernel;
+        this.withMins = hasMins(kernel);
         this.chunk = Integer.highestOneBit((1 << 24) / (kernel.maxQuant() * kernel.maxScale() * 127 + 1));
         // a vector load at the last element reads up to one byte vector past it
         this.quants = new byte[Math.toIntExact((long) groups * rowBytes * L + Lanes.BL)];
@@ -84,6 +84,11 @@ final class SuperBlockGroups {
         this.mins = withMins ? new byte[scales.length] : null;
         this.d = new float[groups * superBlocks * L];
         this.dmin = withMins ? new float[d.length] : null;
+    }
+
+    /** Whether {@code kernel}'s type has mins (Q4_K, Q5_K; not Q6_K). */
+    private static boolean hasMins(SuperBlockKernel kernel) {
+        return kernel instanceof ScaleMinKernel;
     }
 
     /** Quant bytes per row of {@code cols} values: nibble pairs for quants of 4 bits (Q4_K), else a byte per value. */
@@ -95,7 +100,7 @@ final class SuperBlockGroups {
     static long heapBytes(SuperBlockKernel kernel, int rows, int cols) {
         long rowsHeld = (long) RowGroups.groupsFor(rows) * L;
         // scales and d, and for a type with mins its mins and dmin
-        long perSuperBlock = kernel instanceof ScaleMinKernel ? 2L * kernel.subBlocks() + 2 * Float.BYTES : kernel.subBlocks() + Float.BYTES;
+        long perSuperBlock = hasMins(kernel) ? 2L * kernel.subBlocks() + 2 * Float.BYTES : kernel.subBlocks() + Float.BYTES;
         return rowsHeld * rowBytes(kernel, cols) + rowsHeld * (cols / QK_K) * perSuperBlock;
     }
 
@@ -116,7 +121,7 @@ final class SuperBlockGroups {
                 kernel.split(data, off, q, sc, mn);
                 int sb = g * m.superBlocks + b;
                 m.d[sb * L + l] = kernel.d(data, off);
-                if (m.withMins) m.dmin[sb * L + l] = kernel.dmin(data, off);
+                if (kernel instanceof ScaleMinKernel scaleMin) m.dmin[sb * L + l] = scaleMin.dmin(data, off);
                 for (int j = 0; j < S; j++) {
                     m.scales[(sb * S + j) * L + l] = sc[j];
                     if (m.withMins) m.mins[(sb * S + j) * L + l] = mn[j];

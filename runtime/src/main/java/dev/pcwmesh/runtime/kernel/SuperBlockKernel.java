@@ -44,7 +44,4 @@ interface SuperBlockKernel extends TypeKernel {
 
     /** The super-block scale {@code d} of the super-block at byte offset {@code off}. */
     float d(MemorySegment data, long off);
-
-    /** Its {@code dmin} (0 where the type has no mins). */
-    float dmin(MemorySegment data, long off);
 }
