@@ -3,6 +3,7 @@ package dev.pcwmesh.runtime.kernel;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -43,6 +44,8 @@ final class Lanes {
     static final int BL = B.length();
     /** Float vectors per byte vector. */
     static final int PARTS = BL / L;
+    /** Short lanes as many as {@link #F}'s float lanes (half its bits): a float vector's worth of 16-bit quants. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
 
     static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -63,6 +66,11 @@ final class Lanes {
     /** Loads {@link #BL} bytes of {@code a} at {@code at}. */
     static ByteVector bytes(byte[] a, int at) {
         return ByteVector.fromArray(B, a, at);
+    }
+
+    /** Lanes {@code [part*L, part*L+L)} of {@code v} as shorts (sign-extended bytes). */
+    static ShortVector shorts(ByteVector v, int part) {
+        return (ShortVector) v.convertShape(VectorOperators.B2S, S, part);
     }
 
     /** Lanes {@code [part*L, part*L+L)} of {@code v} as floats (sign-extended bytes). */

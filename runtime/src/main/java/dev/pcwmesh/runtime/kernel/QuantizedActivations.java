@@ -1,6 +1,7 @@
 package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -36,7 +37,11 @@ public final class QuantizedActivations {
     final float[] values;
     /** Q8_1, Q8_K: the int8 quants (Q8_0 holds them as floats only: {@link #qsFloat}). */
     final byte[] qs;
-    /** Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row in the dots. */
+    /**
+     * Q8_0, Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row
+     * in the dots (Q8_0's for Q4_0's 16-bit tile in {@link TiledProduct}, and 0 in a block whose
+     * scale is not finite).
+     */
     final short[] qs16;
     /** Q8_0, Q8_K: the int8 quants, as floats, for the float-lane dots of {@link Int8BlockKernel} and {@link SuperBlockGroups}. */
     final float[] qsFloat;
@@ -57,7 +62,7 @@ public final class QuantizedActivations {
         boolean floats = type.blockSize == 1;
         this.values = floats ? new float[capacity] : null;
         this.qs = floats || type == VecDotType.Q8_0 ? null : new byte[capacity];
-        this.qs16 = floats || type == VecDotType.Q8_0 ? null : new short[capacity];
+        this.qs16 = floats ? null : new short[capacity];
         this.qsFloat = type == VecDotType.Q8_0 || type == VecDotType.Q8_K ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
@@ -151,6 +156,14 @@ public final class QuantizedActivations {
                 FloatVector q = FloatVector.fromArray(f, x, xs + j).mul(id).add(ROUNDING).sub(ROUNDING).max(-128f).min(127f);
                 q.intoArray(qsFloat, qs0 + j);
                 sum = sum.add(q);
+            }
+            // an infinite amax leaves NaN quants, which have no short; 0 keeps the tile's products NaN, as the float ones are
+            if (Float.isFinite(amax)) {
+                for (int j = 0; j < 32; j += f.length()) {
+                    ((ShortVector) FloatVector.fromArray(f, qsFloat, qs0 + j).convertShape(VectorOperators.F2S, Lanes.S, 0)).intoArray(qs16, qs0 + j);
+                }
+            } else {
+                java.util.Arrays.fill(qs16, qs0, qs0 + 32, (short) 0);
             }
             d[b] = toHalfPrecision(amax / 127f);
             sums[b] = sum.reduceLanes(VectorOperators.ADD);

@@ -153,6 +153,26 @@ final class RowGroups {
     }
 
     /**
+     * Q4_0 only: groups {@code g0} and {@code g1}'s quants less 8 as shorts, side by side, for
+     * {@link TiledProduct}'s 16-bit tile: element {@code k} of row {@code l} of {@code g0} into
+     * {@code w[at + k * 2L + l]}, of {@code g1} into {@code w[at + k * 2L + L + l]}.
+     */
+    void unpackShorts(int g0, int g1, short[] w, int at) {
+        if (bytes != QK / 2) throw new IllegalStateException("16-bit quants are for Q4_0 only, not " + kernel.type());
+        for (int b = 0; b < blocks; b++) {
+            int o = at + b * QK * 2 * L;
+            for (int half = 0; half < 2; half++) {
+                int q = ((half == 0 ? g0 : g1) * blocks + b) * (QK / 2) * L, h = o + half * L;
+                for (int j = 0; j < QK / 2; j++) {
+                    ByteVector v = Lanes.bytes(quants, q + j * L);
+                    Lanes.shorts(v.and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + j * 2 * L);
+                    Lanes.shorts(Lanes.shr(v, 4).and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + (QK / 2 + j) * 2 * L);
+                }
+            }
+        }
+    }
+
+    /**
      * Group {@code g}'s quants as floats (Q4_0's less 8), for {@link TiledProduct}: element
      * {@code k} of its row {@code l} into {@code w[at + k * L + l]}.
      */

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -324,7 +325,8 @@ class VecDotTest {
         if (t.blockSize() == 1) return;
         Random r = new Random(7);
         int rows = 9, cols = 512;
-        for (int fill : new int[] {0x80, 0x7F, 0xFF}) {
+        // 0x00: Q4_0's -8 by -127, 32 times, the largest block sum of its 16-bit tile (32512)
+        for (int fill : new int[] {0x00, 0x80, 0x7F, 0xFF}) {
             byte[] bytes = extremeWeights(t, rows * cols / t.blockSize(), fill, r);
             float[] x = new float[5 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (i / cols) % 2 == 0 ? 3f : -3f;
@@ -364,6 +366,67 @@ class VecDotTest {
             QuantizedActivations prepared = kernel.prepare(xb, 0, cols, null);
             for (int i = 0; i < rows; i++) {
                 assertSameBits(a[i], kernel.dot(seg, (long) i * cols, prepared, 0, cols), t + " row " + i + ", matVec vs the kernel's dot");
+            }
+        }
+    }
+
+    /**
+     * Q4_0's 16-bit tile takes row groups in pairs and a worker's groups a block at a time: an odd
+     * number of groups, rows not filling the last one, several blocks per worker and a batch that
+     * is not whole tiles must still give matVec's numbers, from the heap copy and from the mapping.
+     */
+    @Test
+    void q4_0MatMulOverManyBlocksOfRowsAgreesWithMatVec() {
+        Random r = new Random(11);
+        int cols = 4096, rows = 9 * Lanes.L + 5, batch = 7;
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        float[] x = activations(batch * cols, r);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(GgmlType.Q4_0.bytesFor((long) rows * cols));
+            TypeKernel.of(GgmlType.Q4_0).quantize(src, 0, rows * cols, seg, 0);
+            for (boolean onHeap : new boolean[] {true, false}) {
+                WeightMatrix m = new WeightMatrix("q4_0", GgmlType.Q4_0, seg, rows, cols, onHeap);
+                float[] out = new float[batch * rows], one = new float[rows];
+                m.matMul(x, batch, out);
+                for (int b = 0; b < batch; b++) {
+                    m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
+                    for (int row = 0; row < rows; row++) {
+                        assertSameBits(one[row], out[b * rows + row], "heap " + onHeap + ", vector " + b + " row " + row);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Activations with an infinity or a NaN in a block: matMul's products are NaN wherever
+     * matVec's are (Q4_0's 16-bit quants cannot hold a NaN) and equal elsewhere.
+     */
+    @ParameterizedTest
+    @EnumSource(value = W.class, names = {"Q8_0", "Q4_0", "Q5_0"})
+    void matMulOfNonFiniteActivationsAgreesWithMatVec(W w) {
+        GgmlType t = w.type;
+        Random r = new Random(5);
+        int rows = 3 * Lanes.L, cols = 256, batch = 5;
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        float[] x = activations(batch * cols, r);
+        x[cols + 40] = Float.POSITIVE_INFINITY;
+        x[2 * cols + 70] = Float.NaN;
+        x[3 * cols + 3] = Float.NEGATIVE_INFINITY;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
+            float[] out = new float[batch * rows], one = new float[rows];
+            m.matMul(x, batch, out);
+            for (int b = 0; b < batch; b++) {
+                m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
+                for (int row = 0; row < rows; row++) {
+                    float got = out[b * rows + row];
+                    if (Float.isNaN(one[row])) assertTrue(Float.isNaN(got), t + " vector " + b + " row " + row + ": " + got + ", expected NaN");
+                    else assertSameBits(one[row], got, t + " vector " + b + " row " + row);
+                }
+                if (b >= 1 && b <= 3) assertTrue(Float.isNaN(one[0]), t + " vector " + b + " has a non-finite value, so NaN products");
             }
         }
     }
