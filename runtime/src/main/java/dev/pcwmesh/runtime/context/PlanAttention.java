@@ -92,6 +92,7 @@ public final class PlanAttention implements Attention {
         // spread its few heads over the threads. Both give the same numbers.
         int perTask = n > 1 ? c.groupSize() : 1;
         int tasksPerToken = c.heads() / perTask;
+        KeyColumns columns = n >= COLUMN_QUERIES && rerope == null && Vectors.KEYS_PER_COLUMN > 0 ? keyColumns(layer, live, base + n) : null;
         Parallel.forRange(n * tasksPerToken, Parallel.minChunk(2L * maxKeys * c.headDim() * perTask), (lo, hi) -> {
             Scratch s = scratch.get();
             float[][] weights = s.weights(perTask, maxKeys);
@@ -99,12 +100,58 @@ public final class PlanAttention implements Attention {
             for (int task = lo; task < hi; task++) {
                 int t = task / tasksPerToken, h0 = task % tasksPerToken * perTask;
                 for (int k = 0; k < perTask; k++) {
-                    scored += weigh(layer, t, h0 + k, positions[from + t], q, rawQ, live, base, weights[k], s);
+                    scored += weigh(layer, t, h0 + k, positions[from + t], q, rawQ, live, base, weights[k], s, columns);
                 }
                 mix(layer, t, h0, perTask, live, base, weights, out);
             }
             plan.countScores(scored);
         });
+    }
+
+    /**
+     * Queries in a batch from which the keys are scored side by side ({@link KeyColumns}): laying
+     * them out costs about one pass over the keys, and each query head then saves more than that.
+     */
+    private static final int COLUMN_QUERIES = 8;
+
+    /**
+     * A layer's keys laid out for {@link Vectors#scaledDotsOfColumns}: each scored block's and
+     * the live cache's first {@code liveKeys}, key/value head by key/value head. Source {@code i}
+     * (block {@code i}, the live keys last) and head {@code kvh} start at {@code offsets[i] + kvh *
+     * lengths[i]}.
+     */
+    private record KeyColumns(float[] data, int[] offsets, int[] lengths) {
+        int at(int source, int kvHead) { return offsets[source] + kvHead * lengths[source]; }
+    }
+
+    /** The calling thread's buffer for {@link KeyColumns}: written before the workers start, which only read it. */
+    private final ThreadLocal<float[]> columnBuffer = ThreadLocal.withInitial(() -> new float[0]);
+
+    private KeyColumns keyColumns(int layer, KvCache live, int liveKeys) {
+        int headDim = c.headDim(), kvDim = c.kvDim(), kvHeads = c.kvHeads();
+        boolean topK = plan.windowAttention().topK() != null;
+        int sources = blocks.size() + 1;
+        int[] offsets = new int[sources], lengths = new int[sources];
+        int total = 0;
+        for (int i = 0; i < sources; i++) {
+            boolean scored = i == blocks.size() || !(topK && blocks.get(i).role() == ContextPlan.Role.WINDOW);
+            int keys = i == blocks.size() ? liveKeys : blocks.get(i).length();
+            offsets[i] = total;
+            lengths[i] = scored ? Vectors.transposedLength(keys, headDim) : 0;
+            total += kvHeads * lengths[i];
+        }
+        float[] data = columnBuffer.get();
+        if (data.length < total) {
+            data = new float[total];
+            columnBuffer.set(data);
+        }
+        for (int i = 0; i < sources; i++) {
+            if (lengths[i] == 0) continue;
+            float[] keys = i == blocks.size() ? live.keys(layer) : blocks.get(i).keys(layer);
+            int count = i == blocks.size() ? liveKeys : blocks.get(i).length();
+            for (int h = 0; h < kvHeads; h++) Vectors.transposeRows(keys, h * headDim, kvDim, count, headDim, data, offsets[i] + h * lengths[i]);
+        }
+        return new KeyColumns(data, offsets, lengths);
     }
 
     /** ReRoPE's second rotation of the batch's raw keys, next to their ordinary rotation. */
@@ -123,7 +170,8 @@ public final class PlanAttention implements Attention {
      * {@code sc} (context blocks in order, then the live keys): scores, the plan's rules, softmax.
      * Reports the weights' mass per block to the probe. Returns the scores computed.
      */
-    private long weigh(int layer, int t, int h, int qPos, float[] q, float[] rawQ, KvCache live, int base, float[] sc, Scratch s) {
+    private long weigh(int layer, int t, int h, int qPos, float[] q, float[] rawQ, KvCache live, int base, float[] sc, Scratch s,
+                       KeyColumns columns) {
         int headDim = c.headDim(), kvDim = c.kvDim();
         int qOff = t * c.qDim() + h * headDim;
         int kvOff = (h / c.groupSize()) * headDim;
@@ -139,13 +187,17 @@ public final class PlanAttention implements Attention {
         }
         long scored = 0;
 
+        int kvHead = h / c.groupSize();
         int i = 0;
-        for (ContextPlan.Block b : blocks) {
+        for (int bi = 0; bi < blocks.size(); bi++) {
+            ContextPlan.Block b = blocks.get(bi);
             if (rule.topK() != null && b.role() == ContextPlan.Role.WINDOW) {
                 Arrays.fill(sc, i, i + b.length(), Float.NEGATIVE_INFINITY);  // chosen below
             } else {
                 float[] keys = b.keys(layer);
-                if (rerope == null) {
+                if (columns != null) {
+                    Vectors.scaledDotsOfColumns(q, qOff, columns.data(), columns.at(bi, kvHead), b.length(), headDim, scale, sc, i);
+                } else if (rerope == null) {
                     Vectors.scaledDots(q, qOff, keys, kvOff, kvDim, b.length(), headDim, scale, sc, i);
                 } else {
                     float[] far = b.farKeys()[layer];
@@ -164,7 +216,9 @@ public final class PlanAttention implements Attention {
 
         int visible = base + t + 1;
         float[] liveKeys = live.keys(layer);
-        if (rerope == null) {
+        if (columns != null) {
+            Vectors.scaledDotsOfColumns(q, qOff, columns.data(), columns.at(blocks.size(), kvHead), visible, headDim, scale, sc, i);
+        } else if (rerope == null) {
             Vectors.scaledDots(q, qOff, liveKeys, kvOff, kvDim, visible, headDim, scale, sc, i);
         } else {
             float[] liveFar = live.farKeys(layer);

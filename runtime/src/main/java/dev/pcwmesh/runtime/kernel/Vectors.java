@@ -73,6 +73,82 @@ public final class Vectors {
         return VectorShuffle.fromOp(s, i -> (i + by) % s.length());
     }
 
+    /**
+     * Keys side by side in {@link #scaledDotsOfColumns}: 16 where vectors have 16 float lanes
+     * (AVX-512), whose {@link #sumLanes} that method repeats across keys; 0 where it is not
+     * offered (narrower vectors keep {@link #scaledDots}).
+     */
+    public static final int KEYS_PER_COLUMN = S.length() == 16 ? 16 : 0;
+
+    /** Floats that {@link #transposeRows} writes for {@code count} rows of {@code n} values. */
+    public static int transposedLength(int count, int n) {
+        return (count + KEYS_PER_COLUMN - 1) / KEYS_PER_COLUMN * KEYS_PER_COLUMN * n;
+    }
+
+    /**
+     * Rows {@code [0, count)} of {@code x} ({@code n} values at {@code xOff + j * stride}) in blocks
+     * of {@link #KEYS_PER_COLUMN} rows side by side, for {@link #scaledDotsOfColumns}: value
+     * {@code d} of row {@code j} at {@code dstOff + ((j / K) * n + d) * K + j % K}; the last block
+     * is filled up with zeros.
+     */
+    public static void transposeRows(float[] x, int xOff, int stride, int count, int n, float[] dst, int dstOff) {
+        int k = KEYS_PER_COLUMN;
+        if (k == 0) throw new UnsupportedOperationException("keys side by side need 16 float lanes, not " + S.length());
+        for (int j = 0; j < count; j++) {
+            int at = dstOff + (j / k) * n * k + j % k, from = xOff + j * stride;
+            for (int d = 0; d < n; d++) dst[at + d * k] = x[from + d];
+        }
+        for (int j = count; j % k != 0; j++) {
+            int at = dstOff + (j / k) * n * k + j % k;
+            for (int d = 0; d < n; d++) dst[at + d * k] = 0f;
+        }
+    }
+
+    /**
+     * {@link #scaledDots} of one query against keys laid out by {@link #transposeRows} (at {@code
+     * ktOff}), bit for bit, sixteen keys at a time with a key in each lane: accumulator {@code l}
+     * runs the FMA chain that lane {@code l} of a per-key dot runs, and the sixteen are then added
+     * in {@link #sumLanes}' tree (lane {@code i} with {@code i + 8}, then {@code + 4}, {@code + 2},
+     * {@code + 1}; each add commutes), so there is no lane shuffle at all. For a batch of queries:
+     * the per-key dot spent more on its lane folds than on its FMAs.
+     */
+    public static void scaledDotsOfColumns(float[] q, int qOff, float[] kt, int ktOff, int count, int n, float scale,
+                                           float[] out, int outOff) {
+        if (KEYS_PER_COLUMN != 16) throw new UnsupportedOperationException("keys side by side need 16 float lanes, not " + S.length());
+        int upper = S.loopBound(n);
+        for (int c = 0; c * 16 < count; c++) {
+            int k = ktOff + c * n * 16;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+            for (int i = 0; i < upper; i += 16) {
+                int e = k + i * 16, qi = qOff + i;
+                a0 = FloatVector.broadcast(S, q[qi]).fma(FloatVector.fromArray(S, kt, e), a0);
+                a1 = FloatVector.broadcast(S, q[qi + 1]).fma(FloatVector.fromArray(S, kt, e + 16), a1);
+                a2 = FloatVector.broadcast(S, q[qi + 2]).fma(FloatVector.fromArray(S, kt, e + 32), a2);
+                a3 = FloatVector.broadcast(S, q[qi + 3]).fma(FloatVector.fromArray(S, kt, e + 48), a3);
+                a4 = FloatVector.broadcast(S, q[qi + 4]).fma(FloatVector.fromArray(S, kt, e + 64), a4);
+                a5 = FloatVector.broadcast(S, q[qi + 5]).fma(FloatVector.fromArray(S, kt, e + 80), a5);
+                a6 = FloatVector.broadcast(S, q[qi + 6]).fma(FloatVector.fromArray(S, kt, e + 96), a6);
+                a7 = FloatVector.broadcast(S, q[qi + 7]).fma(FloatVector.fromArray(S, kt, e + 112), a7);
+                a8 = FloatVector.broadcast(S, q[qi + 8]).fma(FloatVector.fromArray(S, kt, e + 128), a8);
+                a9 = FloatVector.broadcast(S, q[qi + 9]).fma(FloatVector.fromArray(S, kt, e + 144), a9);
+                a10 = FloatVector.broadcast(S, q[qi + 10]).fma(FloatVector.fromArray(S, kt, e + 160), a10);
+                a11 = FloatVector.broadcast(S, q[qi + 11]).fma(FloatVector.fromArray(S, kt, e + 176), a11);
+                a12 = FloatVector.broadcast(S, q[qi + 12]).fma(FloatVector.fromArray(S, kt, e + 192), a12);
+                a13 = FloatVector.broadcast(S, q[qi + 13]).fma(FloatVector.fromArray(S, kt, e + 208), a13);
+                a14 = FloatVector.broadcast(S, q[qi + 14]).fma(FloatVector.fromArray(S, kt, e + 224), a14);
+                a15 = FloatVector.broadcast(S, q[qi + 15]).fma(FloatVector.fromArray(S, kt, e + 240), a15);
+            }
+            FloatVector b0 = a0.add(a8), b1 = a1.add(a9), b2 = a2.add(a10), b3 = a3.add(a11);
+            FloatVector b4 = a4.add(a12), b5 = a5.add(a13), b6 = a6.add(a14), b7 = a7.add(a15);
+            FloatVector sum = b0.add(b4).add(b2.add(b6)).add(b1.add(b5).add(b3.add(b7)));
+            for (int i = upper; i < n; i++) sum = sum.add(FloatVector.broadcast(S, q[qOff + i]).mul(FloatVector.fromArray(S, kt, k + i * 16)));
+            sum = sum.mul(scale);
+            if ((c + 1) * 16 <= count) sum.intoArray(out, outOff + c * 16);
+            else sum.intoArray(out, outOff + c * 16, S.indexInRange(c * 16, count));
+        }
+    }
+
     /** {@code a[aOff..aOff+n) . b[bOff..bOff+n)}. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(S);

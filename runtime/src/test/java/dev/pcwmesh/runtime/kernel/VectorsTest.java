@@ -1,5 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -30,6 +31,31 @@ class VectorsTest {
                     float expected = Vectors.dot(q, qOff, keys, kOff + j * stride, n) * scale;
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[outOff + j]),
                             "n=" + n + " count=" + count + " key " + j + ": " + expected + " vs " + out[outOff + j]);
+                }
+            }
+        }
+    }
+
+    /** Keys side by side give the per-key scores bit for bit, and nothing past the last key is written. */
+    @Test
+    void scaledDotsOfColumnsAreScaledDots() {
+        Assumptions.assumeTrue(Vectors.KEYS_PER_COLUMN > 0, "keys side by side need 16 float lanes (AVX-512); this JVM's vectors are narrower");
+        Random r = new Random(13);
+        for (int n : LENGTHS) {
+            for (int count : new int[] {1, 15, 16, 17, 33, 64, 100}) {
+                int stride = n + 5, kOff = 3, qOff = 2, outOff = 4, ktOff = 7;
+                float[] q = random(r, qOff + n), keys = random(r, kOff + count * stride);
+                float scale = 0.125f + r.nextFloat();
+                float[] expected = new float[outOff + count + 16], got = new float[outOff + count + 16];
+                java.util.Arrays.fill(got, -1f);
+                java.util.Arrays.fill(expected, -1f);
+                Vectors.scaledDots(q, qOff, keys, kOff, stride, count, n, scale, expected, outOff);
+                float[] kt = new float[ktOff + Vectors.transposedLength(count, n)];
+                Vectors.transposeRows(keys, kOff, stride, count, n, kt, ktOff);
+                Vectors.scaledDotsOfColumns(q, qOff, kt, ktOff, count, n, scale, got, outOff);
+                for (int j = 0; j < got.length; j++) {
+                    assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(got[j]),
+                            "n=" + n + " count=" + count + " element " + j + ": " + expected[j] + " vs " + got[j]);
                 }
             }
         }
