@@ -20,6 +20,9 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * lane, so it needs no lane sums; the block sums are exact integers, scaled per block as {@link
  * RowGroups#dot} scales them, so every product is the number a single-vector step gives.
  *
+ * <p>Q4_0 takes the same shape in 16-bit lanes ({@link #multiplyNibbles}): its block sums fit
+ * in shorts, so two groups share a vector and the multiply-adds are short ones.
+ *
  * <p>F16/BF16 ({@link #multiplyHalves}) and the K-quants ({@link #multiplySuperBlocks}) run the
  * same tile over their own row groups, each in its type's order of arithmetic.
  *
