@@ -40,7 +40,7 @@ public final class QuantizedActivations {
     /**
      * Q8_0, Q8_1, Q8_K: the same quants widened to shorts once here, rather than once per weight row
      * in the dots (Q8_0's for Q4_0's 16-bit tile in {@link TiledProduct}, and 0 in a block whose
-     * scale is not finite).
+     * scale is not finite, where the float quants are NaN or 0).
      */
     final short[] qs16;
     /** Q8_0, Q8_K: the int8 quants, as floats, for the float-lane dots of {@link Int8BlockKernel} and {@link SuperBlockGroups}. */
@@ -155,15 +155,10 @@ public final class QuantizedActivations {
             for (int j = 0; j < 32; j += f.length()) {
                 FloatVector q = FloatVector.fromArray(f, x, xs + j).mul(id).add(ROUNDING).sub(ROUNDING).max(-128f).min(127f);
                 q.intoArray(qsFloat, qs0 + j);
+                // a NaN quant (an infinite or NaN amax; the block's other quants are then 0) casts to
+                // 0, as Java's (short) does, which keeps the 16-bit tile's products NaN like the float ones
+                ((ShortVector) q.convertShape(VectorOperators.F2S, Lanes.S, 0)).intoArray(qs16, qs0 + j);
                 sum = sum.add(q);
-            }
-            // an infinite amax leaves NaN quants, which have no short; 0 keeps the tile's products NaN, as the float ones are
-            if (Float.isFinite(amax)) {
-                for (int j = 0; j < 32; j += f.length()) {
-                    ((ShortVector) FloatVector.fromArray(f, qsFloat, qs0 + j).convertShape(VectorOperators.F2S, Lanes.S, 0)).intoArray(qs16, qs0 + j);
-                }
-            } else {
-                java.util.Arrays.fill(qs16, qs0, qs0 + 32, (short) 0);
             }
             d[b] = toHalfPrecision(amax / 127f);
             sums[b] = sum.reduceLanes(VectorOperators.ADD);

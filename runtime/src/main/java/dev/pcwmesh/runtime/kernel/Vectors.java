@@ -80,8 +80,14 @@ public final class Vectors {
      */
     public static final int KEYS_PER_COLUMN = S.length() == 16 ? 16 : 0;
 
+    /** Fails unless {@link #KEYS_PER_COLUMN} is offered on this machine. */
+    private static void requireKeyColumns() {
+        if (KEYS_PER_COLUMN != 16) throw new UnsupportedOperationException("keys side by side need 16 float lanes, not " + S.length());
+    }
+
     /** Floats that {@link #transposeRows} writes for {@code count} rows of {@code n} values. */
     public static int transposedLength(int count, int n) {
+        requireKeyColumns();
         return (count + KEYS_PER_COLUMN - 1) / KEYS_PER_COLUMN * KEYS_PER_COLUMN * n;
     }
 
@@ -92,8 +98,8 @@ public final class Vectors {
      * is filled up with zeros.
      */
     public static void transposeRows(float[] x, int xOff, int stride, int count, int n, float[] dst, int dstOff) {
+        requireKeyColumns();
         int k = KEYS_PER_COLUMN;
-        if (k == 0) throw new UnsupportedOperationException("keys side by side need 16 float lanes, not " + S.length());
         for (int j = 0; j < count; j++) {
             int at = dstOff + (j / k) * n * k + j % k, from = xOff + j * stride;
             for (int d = 0; d < n; d++) dst[at + d * k] = x[from + d];
@@ -114,7 +120,7 @@ public final class Vectors {
      */
     public static void scaledDotsOfColumns(float[] q, int qOff, float[] kt, int ktOff, int count, int n, float scale,
                                            float[] out, int outOff) {
-        if (KEYS_PER_COLUMN != 16) throw new UnsupportedOperationException("keys side by side need 16 float lanes, not " + S.length());
+        requireKeyColumns();
         int upper = S.loopBound(n);
         for (int c = 0; c * 16 < count; c++) {
             int k = ktOff + c * n * 16;
