@@ -2,6 +2,11 @@ package dev.pcwmesh.runtime.kernel;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -16,12 +21,17 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * (llama.cpp repacks Q4_0 in the same spirit, as {@code block_q4_0x8}).
  *
  * <ul>
- *   <li>{@link #quants}: group {@code g}, block {@code b} starts at {@code (g * blocks + b) * bytes * L}
- *       ({@code bytes} = {@link Int8BlockKernel#groupedBytes}); byte {@code i} of row {@code g*L + l}
- *       at {@code + i * L + l}. Q8_0 and Q5_0: one int8 quant per element (Q5_0's values widened
- *       from five bits). Q4_0: the stored bytes, element {@code j} in the low nibble of byte
- *       {@code j} and element {@code j + 16} in the high one, both less 8.</li>
- *   <li>{@link #scales}: the block scale of row {@code g*L + l} at {@code (g * blocks + b) * L + l}.</li>
+ *   <li>{@link #quants}, Q8_0 and Q5_0: group {@code g}, block {@code b} starts at
+ *       {@code (g * blocks + b) * 32 * L}; quant {@code i} of row {@code g*L + l} at
+ *       {@code + i * L + l}, one int8 per element (Q5_0's values widened from five bits).</li>
+ *   <li>{@link #quants}, Q4_0: the stored bytes (element {@code j} in the low nibble of byte
+ *       {@code j} and element {@code j + 16} in the high one, both less 8), with the groups in
+ *       pairs: byte {@code i} of row {@code l} of groups {@code 2p} and {@code 2p + 1} at
+ *       {@code ((p * blocks + b) * 16 + i) * 2L + l} and {@code + L}. One load of {@code 2L}
+ *       bytes then widens to shorts for both groups' rows at once ({@link #dotNibblePair}).</li>
+ *   <li>{@link #scales}: the block scale of row {@code g*L + l} at {@code (g * blocks + b) * L + l};
+ *       for Q4_0, in the same pairs, at {@code ((p * blocks + b) * 2 + g % 2) * L + l}
+ *       ({@link #scaleAt}), so that a decode reads one stream of scales as of quants.</li>
  * </ul>
  *
  * <p>The last group is filled up with rows of zeros. Every product here, in {@link
@@ -41,6 +51,8 @@ final class RowGroups {
     final byte[] quants;
     final float[] scales;
     private final int bytes;
+    /** Whether the groups are stored in pairs (Q4_0). */
+    private final boolean paired;
 
     /** Room for {@code groups} groups of rows of {@code cols} values of {@code kernel}'s type. */
     RowGroups(Int8BlockKernel kernel, int cols, int groups) {
@@ -49,20 +61,55 @@ final class RowGroups {
         this.blocks = cols / QK;
         this.groups = groups;
         this.bytes = kernel.groupedBytes();
+        this.paired = isPaired(kernel);
         // a vector load at the last element reads up to one byte vector past it
-        this.quants = new byte[Math.toIntExact((long) groups * blocks * bytes * L + Lanes.BL)];
-        this.scales = new float[groups * blocks * L];
+        this.quants = new byte[Math.toIntExact((long) storedGroups(kernel, groups) * blocks * bytes * L + Lanes.BL)];
+        this.scales = new float[storedGroups(kernel, groups) * blocks * L];
+    }
+
+    private static boolean isPaired(Int8BlockKernel kernel) {
+        return kernel.groupedBytes() == QK / 2;
+    }
+
+    /** Groups of quants stored for {@code groups} groups: Q4_0's pairs round them up to even. */
+    private static int storedGroups(Int8BlockKernel kernel, int groups) {
+        return isPaired(kernel) ? (groups + 1) & ~1 : groups;
     }
 
     /** Heap bytes that a matrix of {@code rows x cols} takes here. */
     static long heapBytes(Int8BlockKernel kernel, int rows, int cols) {
-        long groupBlocks = (long) groupsFor(rows) * (cols / QK);
-        return groupBlocks * L * (kernel.groupedBytes() + Float.BYTES);
+        long blocks = cols / QK;
+        return (long) storedGroups(kernel, groupsFor(rows)) * blocks * L * (kernel.groupedBytes() + Float.BYTES);
     }
 
     /** Whether a matrix of {@code rows x cols} fits in Java arrays in this layout. */
     static boolean fitsArrays(Int8BlockKernel kernel, int rows, int cols) {
-        return (long) groupsFor(rows) * (cols / QK) * kernel.groupedBytes() * L <= Integer.MAX_VALUE - 64;
+        return (long) storedGroups(kernel, groupsFor(rows)) * (cols / QK) * kernel.groupedBytes() * L <= Integer.MAX_VALUE - 64;
+    }
+
+    /** Where byte {@code i} of block {@code b} of row {@code l} of group {@code g} is in {@link #quants}. */
+    private int quantAt(int g, int b, int i, int l) {
+        if (paired) return (((g >> 1) * blocks + b) * bytes + i) * 2 * L + (g & 1) * L + l;
+        return ((g * blocks + b) * bytes + i) * L + l;
+    }
+
+    /** Where the scale of block {@code b} of group {@code g}'s rows starts in {@link #scales} ({@link #scaleStride} on per block). */
+    int scaleAt(int g, int b) {
+        if (paired) return (((g >> 1) * blocks + b) * 2 + (g & 1)) * L;
+        return (g * blocks + b) * L;
+    }
+
+    /** How far apart a group's scales of consecutive blocks are in {@link #scales}. */
+    int scaleStride() {
+        return paired ? 2 * L : L;
+    }
+
+    /**
+     * The groups that one {@link #dot} computes: two for Q4_0, whose groups are stored in pairs
+     * (a dot then starts at an even group), else one.
+     */
+    int groupsPerDot() {
+        return paired ? 2 : 1;
     }
 
     static int groupsFor(int rows) {
@@ -82,41 +129,43 @@ final class RowGroups {
      * matrix of {@code rows} rows stored in {@code data}; rows past its end are zeros.
      */
     void fill(MemorySegment data, int rows, int firstGroup) {
-        int stored = kernel.blockBytes(), span = bytes * L;
+        int stored = kernel.blockBytes(), stride = paired ? 2 * L : L;
         for (int g = 0; g < groups; g++) {
             for (int l = 0; l < L; l++) {
                 int r = (firstGroup + g) * L + l;
                 for (int b = 0; b < blocks; b++) {
-                    int at = (g * blocks + b) * span + l, s = (g * blocks + b) * L + l;
+                    int at = quantAt(g, b, 0, l), s = scaleAt(g, b) + l;
                     if (r >= rows) {
-                        for (int i = 0; i < bytes; i++) quants[at + i * L] = 0;
+                        for (int i = 0; i < bytes; i++) quants[at + i * stride] = 0;
                         scales[s] = 0f;
                         continue;
                     }
                     long off = ((long) r * blocks + b) * stored;
                     scales[s] = kernel.scale(data, off);
-                    kernel.groupedQuants(data, off, quants, at, L);
+                    kernel.groupedQuants(data, off, quants, at, stride);
                 }
             }
         }
     }
 
     /**
-     * Group {@code g}'s rows times prepared Q8_0 activations {@code [aOffset, aOffset + cols)},
-     * into {@code out[at, at + L)}.
+     * The rows of the {@link #groupsPerDot} groups from {@code g} (those held) times prepared
+     * Q8_0 activations {@code [aOffset, aOffset + cols)}, into {@code out[at, at + L)} and, for
+     * a second group, {@code out[at + L, at + 2L)}.
      */
     void dot(int g, QuantizedActivations a, int aOffset, float[] out, int at) {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, cols);
+        if (g % groupsPerDot() != 0) throw new IllegalArgumentException("group " + g + " does not start a pair");
         // each kernel stores its own result: a vector returned from a call that C2 does not inline is boxed
-        if (bytes == QK) dotBytes(g, a.qsFloat, a.d, aOffset, out, at);
-        else dotNibbles(g, a.qsFloat, a.d, a.sums, aOffset, out, at);
+        if (paired) dotNibblePair(g, a.qs16, a.d, a.sums, aOffset, out, at);
+        else dotBytes(g, a.qsFloat, a.d, aOffset, out, at);
     }
 
     /** One int8 quant per element: four chains of FMAs per block, added (exactly) at its end. */
     private void dotBytes(int g, float[] x, float[] xd, int aOffset, float[] out, int at) {
         FloatVector sum = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
-            int q = (g * blocks + b) * QK * L, xb = aOffset + b * QK;
+            int q = quantAt(g, b, 0, 0), xb = aOffset + b * QK;
             FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
             for (int k = 0; k < QK; k += 4) {
                 c0 = Lanes.floats(Lanes.bytes(quants, q + k * L), 0).fma(FloatVector.broadcast(F, x[xb + k]), c0);
@@ -124,32 +173,54 @@ final class RowGroups {
                 c2 = Lanes.floats(Lanes.bytes(quants, q + (k + 2) * L), 0).fma(FloatVector.broadcast(F, x[xb + k + 2]), c2);
                 c3 = Lanes.floats(Lanes.bytes(quants, q + (k + 3) * L), 0).fma(FloatVector.broadcast(F, x[xb + k + 3]), c3);
             }
-            FloatVector scale = FloatVector.fromArray(F, scales, (g * blocks + b) * L).mul(xd[xb / QK]);
+            FloatVector scale = FloatVector.fromArray(F, scales, scaleAt(g, b)).mul(xd[xb / QK]);
             sum = c0.add(c1).add(c2.add(c3)).fma(scale, sum);
         }
         sum.intoArray(out, at);
     }
 
+    /** Bytes of a pair of groups' quants at one element: a load for {@link #dotNibblePair}. */
+    private static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(2 * L * Byte.SIZE));
+    /** Shorts of {@link Lanes#F}'s shape: the pair's quants widened, both groups' rows in one vector. */
+    private static final VectorSpecies<Short> PAIR_SHORTS = F.withLanes(short.class);
+    private static final VectorSpecies<Integer> INTS = F.withLanes(int.class);
+
     /**
-     * Q4_0's nibbles, taken as 0..15: the block's sum of {@code (q - 8) * x} is then that sum
-     * less {@code 8 * sum(x)}, the same integer, with two operations per byte fewer.
+     * Q4_0, groups {@code g} and {@code g + 1} at once, in 16-bit lanes: each load of a pair's
+     * bytes widens to shorts (group {@code g}'s rows in the low lanes), and the nibbles, taken as
+     * 0..15, multiply the activation quants as shorts. The low and the high nibbles keep sums of
+     * their own, each of 16 products of at most 15 * 128, so at most 30720 and exact in a short;
+     * they are added as ints, and the block's sum of {@code (q - 8) * x} is that integer less
+     * {@code 8 * sum(x)}, the same number as in float lanes. Against float lanes (a nibble widened
+     * to a float and one FMA per 16 products) this takes a third of the instructions: a decode
+     * product is bound by them rather than by memory.
      */
-    private void dotNibbles(int g, float[] x, float[] xd, float[] xSums, int aOffset, float[] out, int at) {
-        FloatVector sum = FloatVector.zero(F);
+    private void dotNibblePair(int g, short[] x, float[] xd, float[] xSums, int aOffset, float[] out, int at) {
+        FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
         for (int b = 0; b < blocks; b++) {
-            int q = (g * blocks + b) * (QK / 2) * L, xb = aOffset + b * QK;
-            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+            int q = quantAt(g, b, 0, 0), xb = aOffset + b * QK;
+            ShortVector lo = ShortVector.zero(PAIR_SHORTS), hi = lo, lo2 = lo, hi2 = lo;
             for (int j = 0; j < QK / 2; j += 2) {
-                ByteVector v = Lanes.bytes(quants, q + j * L), w = Lanes.bytes(quants, q + (j + 1) * L);
-                c0 = Lanes.floats(v.and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[xb + j]), c0);
-                c1 = Lanes.floats(Lanes.shr(v, 4).and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[xb + QK / 2 + j]), c1);
-                c2 = Lanes.floats(w.and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[xb + j + 1]), c2);
-                c3 = Lanes.floats(Lanes.shr(w, 4).and((byte) 0x0F), 0).fma(FloatVector.broadcast(F, x[xb + QK / 2 + j + 1]), c3);
+                ShortVector v = (ShortVector) ByteVector.fromArray(PAIR_BYTES, quants, q + j * 2 * L).convertShape(VectorOperators.ZERO_EXTEND_B2S, PAIR_SHORTS, 0);
+                ShortVector w = (ShortVector) ByteVector.fromArray(PAIR_BYTES, quants, q + (j + 1) * 2 * L).convertShape(VectorOperators.ZERO_EXTEND_B2S, PAIR_SHORTS, 0);
+                lo = v.and((short) 0x0F).mul(x[xb + j]).add(lo);
+                hi = v.lanewise(VectorOperators.LSHR, 4).mul(x[xb + QK / 2 + j]).add(hi);
+                lo2 = w.and((short) 0x0F).mul(x[xb + j + 1]).add(lo2);
+                hi2 = w.lanewise(VectorOperators.LSHR, 4).mul(x[xb + QK / 2 + j + 1]).add(hi2);
             }
-            FloatVector scale = FloatVector.fromArray(F, scales, (g * blocks + b) * L).mul(xd[xb / QK]);
-            sum = c0.add(c1).add(c2.add(c3)).sub(8f * xSums[xb / QK]).fma(scale, sum);
+            lo = lo.add(lo2);
+            hi = hi.add(hi2);
+            // widened inline: through a helper method C2 may leave the conversions unintrinsified (see TiledProduct)
+            IntVector i0 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 0)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 0));
+            IntVector i1 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 1)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 1));
+            float e = xd[xb / QK], eights = 8f * xSums[xb / QK];
+            FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt(g, b)).mul(e);
+            FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt(g, b) + L).mul(e);
+            sum0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).sub(eights).fma(s0, sum0);
+            sum1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).sub(eights).fma(s1, sum1);
         }
-        sum.intoArray(out, at);
+        sum0.intoArray(out, at);
+        if (g + 1 < groups) sum1.intoArray(out, at + L);
     }
 
     /**
@@ -162,9 +233,9 @@ final class RowGroups {
         for (int b = 0; b < blocks; b++) {
             int o = at + b * QK * 2 * L;
             for (int half = 0; half < 2; half++) {
-                int q = ((half == 0 ? g0 : g1) * blocks + b) * (QK / 2) * L, h = o + half * L;
+                int g = half == 0 ? g0 : g1, h = o + half * L;
                 for (int j = 0; j < QK / 2; j++) {
-                    ByteVector v = Lanes.bytes(quants, q + j * L);
+                    ByteVector v = Lanes.bytes(quants, quantAt(g, b, j, 0));
                     Lanes.shorts(v.and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + j * 2 * L);
                     Lanes.shorts(Lanes.shr(v, 4).and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + (QK / 2 + j) * 2 * L);
                 }
@@ -180,12 +251,10 @@ final class RowGroups {
         for (int b = 0; b < blocks; b++) {
             int o = at + b * QK * L;
             if (bytes == QK) {
-                int q = (g * blocks + b) * QK * L;
-                for (int k = 0; k < QK; k++) Lanes.floats(Lanes.bytes(quants, q + k * L), 0).intoArray(w, o + k * L);
+                for (int k = 0; k < QK; k++) Lanes.floats(Lanes.bytes(quants, quantAt(g, b, k, 0)), 0).intoArray(w, o + k * L);
             } else {
-                int q = (g * blocks + b) * (QK / 2) * L;
                 for (int j = 0; j < QK / 2; j++) {
-                    ByteVector v = Lanes.bytes(quants, q + j * L);
+                    ByteVector v = Lanes.bytes(quants, quantAt(g, b, j, 0));
                     Lanes.floats(v.and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, o + j * L);
                     Lanes.floats(Lanes.shr(v, 4).and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, o + (QK / 2 + j) * L);
                 }

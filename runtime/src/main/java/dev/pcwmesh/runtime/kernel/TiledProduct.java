@@ -125,7 +125,7 @@ final class TiledProduct {
                     int v1 = Math.min(v + 1, batch - 1), v2 = Math.min(v + 2, batch - 1), v3 = Math.min(v + 3, batch - 1);
                     for (int i = 0; i < n; i += SHORT_TILE_GROUPS) {
                         int p1 = Math.min(i + 2, lastPair);
-                        tileShorts(w, cols, source.scales, first, g0, i, Math.min(i + 1, n - 1), p1, Math.min(p1 + 1, n - 1),
+                        tileShorts(w, cols, source, first, g0, i, Math.min(i + 1, n - 1), p1, Math.min(p1 + 1, n - 1),
                                 a.qs16, a.d, v, v1, v2, v3, out, stride);
                     }
                 }
@@ -153,11 +153,14 @@ final class TiledProduct {
      * out at each use: through two small helper methods, C2 left the conversions unintrinsified
      * in this method's compile and the tile ran at a quarter of its speed.
      */
-    private static void tileShorts(short[] w, int K, float[] scales, int scaleGroup, int outGroup, int i0, int i1, int i2, int i3,
+    private static void tileShorts(short[] w, int K, RowGroups source, int scaleGroup, int outGroup, int i0, int i1, int i2, int i3,
                                    short[] x, float[] xd, int v0, int v1, int v2, int v3, float[] out, int stride) {
         int nb = K / QK;
         int w0 = i0 * K * L, w1 = i2 * K * L;
-        int s0 = (scaleGroup + i0) * nb * L, s1 = (scaleGroup + i1) * nb * L, s2 = (scaleGroup + i2) * nb * L, s3 = (scaleGroup + i3) * nb * L;
+        float[] scales = source.scales;
+        int ss = source.scaleStride();
+        int s0 = source.scaleAt(scaleGroup + i0, 0), s1 = source.scaleAt(scaleGroup + i1, 0);
+        int s2 = source.scaleAt(scaleGroup + i2, 0), s3 = source.scaleAt(scaleGroup + i3, 0);
         int x0 = v0 * K, x1 = v1 * K, x2 = v2 * K, x3 = v3 * K;
         // a<group><vector>: float sums of group i0..i3 by vector v0..v3
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
@@ -184,10 +187,10 @@ final class TiledProduct {
                 c03 = r0.mul(y).add(c03);
                 c13 = r1.mul(y).add(c13);
             }
-            FloatVector d0 = FloatVector.fromArray(F, scales, s0 + b * L);
-            FloatVector d1 = FloatVector.fromArray(F, scales, s1 + b * L);
-            FloatVector d2 = FloatVector.fromArray(F, scales, s2 + b * L);
-            FloatVector d3 = FloatVector.fromArray(F, scales, s3 + b * L);
+            FloatVector d0 = FloatVector.fromArray(F, scales, s0 + b * ss);
+            FloatVector d1 = FloatVector.fromArray(F, scales, s1 + b * ss);
+            FloatVector d2 = FloatVector.fromArray(F, scales, s2 + b * ss);
+            FloatVector d3 = FloatVector.fromArray(F, scales, s3 + b * ss);
             float e = xd[v0 * nb + b];
             a00 = ((FloatVector) c00.convert(VectorOperators.S2F, 0)).fma(d0.mul(e), a00);
             a10 = ((FloatVector) c00.convert(VectorOperators.S2F, 1)).fma(d1.mul(e), a10);

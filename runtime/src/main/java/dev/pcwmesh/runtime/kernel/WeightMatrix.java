@@ -107,8 +107,9 @@ public final class WeightMatrix {
         QuantizedActivations a = prepare(x, cols);
         if (heapRows != null) {
             float[] o = padded(out, 1);
-            Parallel.forRange(heapRows.groups, Parallel.minChunk((long) cols * Lanes.L), (from, to) -> {
-                for (int g = from; g < to; g++) heapRows.dot(g, a, 0, o, g * Lanes.L);
+            int step = heapRows.groupsPerDot();
+            Parallel.forRange(heapRows.groups, Parallel.minChunk((long) cols * Lanes.L), step, (from, to) -> {
+                for (int g = from; g < to; g += step) heapRows.dot(g, a, 0, o, g * Lanes.L);
             });
             unpad(o, 1, out);
             return;
