@@ -250,6 +250,28 @@ final class SuperBlockGroups {
     }
 
     /**
+     * Q4_K only: groups {@code g0} and {@code g1}'s quants (0..15) as shorts, side by side, for
+     * {@link TiledProduct}'s 16-bit tile: value {@code k} of row {@code l} of {@code g0} into
+     * {@code w[at + k * 2L + l]}, of {@code g1} into {@code w[at + k * 2L + L + l]}.
+     */
+    void unpackShorts(int g0, int g1, short[] w, int at) {
+        if (!nibbles) throw new IllegalStateException("16-bit quants are for Q4_K only, not " + kernel.type());
+        for (int half = 0; half < 2; half++) {
+            int g = half == 0 ? g0 : g1;
+            for (int b = 0; b < superBlocks; b++) {
+                for (int j = 0; j < subBlocks; j += 2) {
+                    int q = (g * rowBytes + b * (QK_K / 2) + 16 * j) * L, o = at + (b * QK_K + 32 * j) * 2 * L + half * L;
+                    for (int e = 0; e < 32; e++) {
+                        ByteVector v = Lanes.bytes(quants, q + e * L);
+                        Lanes.shorts(v.and((byte) 0x0F), 0).intoArray(w, o + e * 2 * L);
+                        Lanes.shorts(Lanes.shr(v, 4).and((byte) 0x0F), 0).intoArray(w, o + (32 + e) * 2 * L);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Group {@code g}'s quants times their sub-block scales, as floats (integers of at most 4096
      * in magnitude), for {@link TiledProduct}: value {@code k} of its row {@code l} into
      * {@code w[at + k * L + l]}.

@@ -1,5 +1,6 @@
 package dev.pcwmesh.runtime.kernel;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -21,7 +22,8 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  * RowGroups#dot} scales them, so every product is the number a single-vector step gives.
  *
  * <p>Q4_0 takes the same shape in 16-bit lanes ({@link #multiplyNibbles}): its block sums fit
- * in shorts, so two groups share a vector and the multiply-adds are short ones.
+ * in shorts, so two groups share a vector and the multiply-adds are short ones. Q4_K does the
+ * same over sixteen values at a time ({@link #multiplySuperBlockNibbles}).
  *
  * <p>F16/BF16 ({@link #multiplyHalves}) and the K-quants ({@link #multiplySuperBlocks}) run the
  * same tile over their own row groups, each in its type's order of arithmetic.
@@ -264,16 +266,23 @@ final class TiledProduct {
     }
 
     /**
-     * A worker's memory for {@link #superBlockTile}: a super-block's int sums per (group, vector)
-     * pair, the running {@code sums} and {@code sumf} of each pair, a group's mins as floats (16
-     * sub-blocks at most, Q6_K's count). Taken once per piece rather than looked up per tile and
-     * super-block.
+     * A worker's memory for {@link #superBlockTile} and {@link #superBlockShortTile}: a
+     * super-block's int sums per (group, vector) pair, the running {@code sums} and {@code sumf}
+     * of each pair, and a group's mins terms for the tile's four vectors ({@link
+     * #scaleSuperBlock}). Taken once per piece rather than looked up per tile and super-block.
      */
-    private record SuperBlockScratch(int[] sums, float[] acc, float[] mins) {
+    private record SuperBlockScratch(int[] sums, float[] acc, float[] minTerms) {
         SuperBlockScratch() {
-            this(new int[TILE_GROUPS * TILE_VECTORS * L], new float[2 * TILE_GROUPS * TILE_VECTORS * L], new float[16 * L]);
+            this(new int[SUPER_BLOCK_PAIRS * L], new float[2 * SUPER_BLOCK_PAIRS * L], new float[TILE_VECTORS * L]);
         }
     }
+
+    /**
+     * (group, vector) pairs of a K-quant tile's scratch, room for either tile's: pair (group
+     * {@code t}, vector {@code u}) at {@code (t * TILE_VECTORS + u) * L}, its {@code sumf} that
+     * many pairs further on.
+     */
+    private static final int SUPER_BLOCK_PAIRS = Math.max(TILE_GROUPS, SHORT_TILE_GROUPS) * TILE_VECTORS;
 
     private static final ThreadLocal<SuperBlockScratch> superBlockScratch = ThreadLocal.withInitial(SuperBlockScratch::new);
 
@@ -286,6 +295,10 @@ final class TiledProduct {
      */
     static void multiplySuperBlocks(SuperBlockGroups m, QuantizedActivations a, int batch, float[] out, int stride) {
         a.check(QuantizedActivations.VecDotType.Q8_K, 0, batch * m.cols);
+        if (m.nibbles) {
+            multiplySuperBlockNibbles(m, a, batch, out, stride);
+            return;
+        }
         int cols = m.cols;
         int perBlock = groupsPerBlock(cols);
         float[] subSums = m.activationSums(a, batch * cols);
@@ -305,6 +318,132 @@ final class TiledProduct {
     }
 
     /**
+     * {@link #multiplySuperBlocks} for Q4_K, in 16-bit lanes as {@link #multiplyNibbles} for
+     * Q4_0: a quant (0..15) times an activation quant (|x| <= 127) is at most 1905 in magnitude,
+     * so sixteen of them, 30480 at most, add exactly in shorts. The tile multiplies and adds
+     * shorts over each half of a sub-block, widens the sums to ints, and multiplies them there by
+     * the sub-block scales into the super-block's exact {@code isum}, which is scaled as the
+     * float tile scales it; the numbers are the same.
+     */
+    private static void multiplySuperBlockNibbles(SuperBlockGroups m, QuantizedActivations a, int batch, float[] out, int stride) {
+        int cols = m.cols;
+        int perBlock = SHORT_TILE_GROUPS * Math.max(1, BLOCK_BYTES / (SHORT_TILE_GROUPS * cols * L * Short.BYTES));
+        float[] subSums = m.activationSums(a, batch * cols);
+        Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), SHORT_TILE_GROUPS, (from, to) -> {
+            short[] w = unpackedShorts(perBlock * cols * L);
+            SuperBlockScratch scratch = superBlockScratch.get();
+            for (int g0 = from; g0 < to; g0 += perBlock) {
+                int n = Math.min(perBlock, to - g0);
+                // pair p (an even group) at p * cols * L; an odd count's last pair holds its group twice
+                for (int p = 0; p < n; p += 2) m.unpackShorts(g0 + p, g0 + Math.min(p + 1, n - 1), w, p * cols * L);
+                int lastPair = (n - 1) & ~1;
+                for (int v = 0; v < batch; v += TILE_VECTORS) {
+                    for (int i = 0; i < n; i += SHORT_TILE_GROUPS) {
+                        superBlockShortTile(w, m, g0, i, Math.min(SHORT_TILE_GROUPS, n - i), Math.min(i + 2, lastPair), a, subSums,
+                                v, Math.min(TILE_VECTORS, batch - v), out, stride, scratch);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #superBlockTile} in 16-bit lanes: two pairs of unpacked Q4_K groups (groups
+     * {@code i, i + 1} at {@code i * K * L}, the second pair at {@code pair1 * K * L}) times
+     * vectors {@code [v, v + nv)}: eight short sums per sixteen values, widened into sixteen int
+     * sums of the super-block times the sub-block scales. A group past {@code ng} repeats a real
+     * one and is neither scaled nor stored.
+     */
+    private static void superBlockShortTile(short[] w, SuperBlockGroups m, int first, int i, int ng, int pair1, QuantizedActivations a,
+                                            float[] subSums, int v, int nv, float[] out, int stride, SuperBlockScratch scratch) {
+        int K = m.cols, nsb = K / KQuants.QK_K, S = m.subBlocks;
+        int w0 = i * K * L, w1 = pair1 * K * L;
+        short[] x = a.qs16;
+        int x0 = v * K, x1 = (v + Math.min(1, nv - 1)) * K, x2 = (v + Math.min(2, nv - 1)) * K, x3 = (v + Math.min(3, nv - 1)) * K;
+        // the groups whose sub-block scales each quarter of the tile takes
+        int g0 = first + i, g1 = first + i + Math.min(1, ng - 1), g2 = first + i + Math.min(2, ng - 1), g3 = first + i + Math.min(3, ng - 1);
+        byte[] scales = m.scales;
+        int[] sums = scratch.sums();
+        float[] acc = scratch.acc();
+        Arrays.fill(acc, 0f);
+        for (int b = 0; b < nsb; b++) {
+            // s<group><vector>: the super-block's exact isum
+            IntVector s00 = IntVector.zero(SUM), s01 = s00, s02 = s00, s03 = s00;
+            IntVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            IntVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+            IntVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+            for (int j = 0; j < S; j++) {
+                IntVector d0 = (IntVector) ByteVector.fromArray(Lanes.B, scales, ((g0 * nsb + b) * S + j) * L).convertShape(VectorOperators.B2I, SUM, 0);
+                IntVector d1 = (IntVector) ByteVector.fromArray(Lanes.B, scales, ((g1 * nsb + b) * S + j) * L).convertShape(VectorOperators.B2I, SUM, 0);
+                IntVector d2 = (IntVector) ByteVector.fromArray(Lanes.B, scales, ((g2 * nsb + b) * S + j) * L).convertShape(VectorOperators.B2I, SUM, 0);
+                IntVector d3 = (IntVector) ByteVector.fromArray(Lanes.B, scales, ((g3 * nsb + b) * S + j) * L).convertShape(VectorOperators.B2I, SUM, 0);
+                for (int c = b * KQuants.QK_K + j * 32; c < b * KQuants.QK_K + j * 32 + 32; c += 16) {
+                    // c<pair><vector>: sixteen values' exact sums of pair 0 (groups i, i + 1) and pair 1
+                    ShortVector c00 = ShortVector.zero(PAIR), c01 = c00, c02 = c00, c03 = c00;
+                    ShortVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+                    for (int k = c; k < c + 16; k++) {
+                        ShortVector r0 = ShortVector.fromArray(PAIR, w, w0 + k * 2 * L);
+                        ShortVector r1 = ShortVector.fromArray(PAIR, w, w1 + k * 2 * L);
+                        ShortVector y = ShortVector.broadcast(PAIR, x[x0 + k]);
+                        c00 = r0.mul(y).add(c00);
+                        c10 = r1.mul(y).add(c10);
+                        y = ShortVector.broadcast(PAIR, x[x1 + k]);
+                        c01 = r0.mul(y).add(c01);
+                        c11 = r1.mul(y).add(c11);
+                        y = ShortVector.broadcast(PAIR, x[x2 + k]);
+                        c02 = r0.mul(y).add(c02);
+                        c12 = r1.mul(y).add(c12);
+                        y = ShortVector.broadcast(PAIR, x[x3 + k]);
+                        c03 = r0.mul(y).add(c03);
+                        c13 = r1.mul(y).add(c13);
+                    }
+                    // widened inline, as in tileShorts
+                    s00 = s00.add(((IntVector) c00.convertShape(VectorOperators.S2I, SUM, 0)).mul(d0));
+                    s10 = s10.add(((IntVector) c00.convertShape(VectorOperators.S2I, SUM, 1)).mul(d1));
+                    s20 = s20.add(((IntVector) c10.convertShape(VectorOperators.S2I, SUM, 0)).mul(d2));
+                    s30 = s30.add(((IntVector) c10.convertShape(VectorOperators.S2I, SUM, 1)).mul(d3));
+                    s01 = s01.add(((IntVector) c01.convertShape(VectorOperators.S2I, SUM, 0)).mul(d0));
+                    s11 = s11.add(((IntVector) c01.convertShape(VectorOperators.S2I, SUM, 1)).mul(d1));
+                    s21 = s21.add(((IntVector) c11.convertShape(VectorOperators.S2I, SUM, 0)).mul(d2));
+                    s31 = s31.add(((IntVector) c11.convertShape(VectorOperators.S2I, SUM, 1)).mul(d3));
+                    s02 = s02.add(((IntVector) c02.convertShape(VectorOperators.S2I, SUM, 0)).mul(d0));
+                    s12 = s12.add(((IntVector) c02.convertShape(VectorOperators.S2I, SUM, 1)).mul(d1));
+                    s22 = s22.add(((IntVector) c12.convertShape(VectorOperators.S2I, SUM, 0)).mul(d2));
+                    s32 = s32.add(((IntVector) c12.convertShape(VectorOperators.S2I, SUM, 1)).mul(d3));
+                    s03 = s03.add(((IntVector) c03.convertShape(VectorOperators.S2I, SUM, 0)).mul(d0));
+                    s13 = s13.add(((IntVector) c03.convertShape(VectorOperators.S2I, SUM, 1)).mul(d1));
+                    s23 = s23.add(((IntVector) c13.convertShape(VectorOperators.S2I, SUM, 0)).mul(d2));
+                    s33 = s33.add(((IntVector) c13.convertShape(VectorOperators.S2I, SUM, 1)).mul(d3));
+                }
+            }
+            // pair (group t, vector u) at (t * TILE_VECTORS + u) * L
+            s00.intoArray(sums, 0);
+            s01.intoArray(sums, L);
+            s02.intoArray(sums, 2 * L);
+            s03.intoArray(sums, 3 * L);
+            s10.intoArray(sums, 4 * L);
+            s11.intoArray(sums, 5 * L);
+            s12.intoArray(sums, 6 * L);
+            s13.intoArray(sums, 7 * L);
+            s20.intoArray(sums, 8 * L);
+            s21.intoArray(sums, 9 * L);
+            s22.intoArray(sums, 10 * L);
+            s23.intoArray(sums, 11 * L);
+            s30.intoArray(sums, 12 * L);
+            s31.intoArray(sums, 13 * L);
+            s32.intoArray(sums, 14 * L);
+            s33.intoArray(sums, 15 * L);
+            scaleSuperBlock(m, sums, acc, scratch.minTerms(), first + i, ng, a, subSums, v, nv, b);
+        }
+        for (int t = 0; t < ng; t++) {
+            for (int u = 0; u < nv; u++) {
+                int p = (t * TILE_VECTORS + u) * L;
+                FloatVector.fromArray(F, acc, SUPER_BLOCK_PAIRS * L + p).add(FloatVector.fromArray(F, acc, p)).intoArray(out, (v + u) * stride + (first + i + t) * L);
+            }
+        }
+    }
+
+    /**
      * Unpacked groups {@code [i, i + ng)} of {@code w} (those of group {@code first + i} on in
      * {@code m}) times vectors {@code [v, v + nv)} of {@code a}: three groups by four vectors in
      * registers, a tile past the last group or vector repeating it, stored for the real ones only.
@@ -319,7 +458,7 @@ final class TiledProduct {
         int x0 = v * K, x1 = (v + Math.min(1, nv - 1)) * K, x2 = (v + Math.min(2, nv - 1)) * K, x3 = (v + Math.min(3, nv - 1)) * K;
         int[] sums = scratch.sums();
         float[] acc = scratch.acc();
-        int pairs = TILE_GROUPS * TILE_VECTORS;
+        int pairs = SUPER_BLOCK_PAIRS;
         Arrays.fill(acc, 0f);
         for (int b = 0; b < nsb; b++) {
             IntVector s00 = IntVector.zero(SUM), s01 = s00, s02 = s00, s03 = s00;
@@ -376,7 +515,7 @@ final class TiledProduct {
             s21.intoArray(sums, 9 * L);
             s22.intoArray(sums, 10 * L);
             s23.intoArray(sums, 11 * L);
-            scaleSuperBlock(m, sums, acc, scratch.mins(), first + i, ng, a, subSums, v, nv, b);
+            scaleSuperBlock(m, sums, acc, scratch.minTerms(), first + i, ng, a, subSums, v, nv, b);
         }
         for (int t = 0; t < ng; t++) {
             for (int u = 0; u < nv; u++) {
@@ -393,24 +532,40 @@ final class TiledProduct {
      * activations' sum of each sub-block. A method of its own: inlined into
      * the tile, past C2's node budget, its vector conversions were not intrinsified.
      */
-    private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, float[] mins, int group, int ng, QuantizedActivations a,
+    private static void scaleSuperBlock(SuperBlockGroups m, int[] sums, float[] acc, float[] minTerms, int group, int ng, QuantizedActivations a,
                                         float[] subSums, int v, int nv, int b) {
-        int K = m.cols, nsb = K / KQuants.QK_K, pairs = TILE_GROUPS * TILE_VECTORS;
+        int K = m.cols, nsb = K / KQuants.QK_K, S = m.subBlocks, pairs = SUPER_BLOCK_PAIRS;
+        // the sub-block sums of the tile's vectors (a vector past nv repeats the last; it is not stored)
+        int a0 = (v * nsb + b) * S, a1 = ((v + Math.min(1, nv - 1)) * nsb + b) * S;
+        int a2 = ((v + Math.min(2, nv - 1)) * nsb + b) * S, a3 = ((v + Math.min(3, nv - 1)) * nsb + b) * S;
         for (int t = 0; t < ng; t++) {
             int sb = (group + t) * nsb + b;
-            // a group's mins widened once for the tile's vectors (Q6_K has none: its sumf stays 0)
-            if (m.withMins) for (int j = 0; j < m.subBlocks; j++) m.subBlockFloats(m.mins, sb, j).intoArray(mins, j * L);
             FloatVector d = FloatVector.fromArray(F, m.d, sb * L);
             for (int u = 0; u < nv; u++) {
-                int s0 = ((v + u) * nsb + b) * m.subBlocks, p = (t * TILE_VECTORS + u) * L;
-                float dy = a.d[(v + u) * nsb + b];
+                int p = (t * TILE_VECTORS + u) * L;
                 FloatVector isum = (FloatVector) IntVector.fromArray(SUM, sums, p).convert(VectorOperators.I2F, 0);
-                d.mul(dy).mul(isum).add(FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
-                if (m.withMins) {
-                    FloatVector summs = FloatVector.zero(F);
-                    for (int j = 0; j < m.subBlocks; j++) summs = FloatVector.fromArray(F, mins, j * L).fma(FloatVector.broadcast(F, subSums[s0 + j]), summs);
-                    FloatVector.fromArray(F, acc, pairs * L + p).sub(FloatVector.fromArray(F, m.dmin, sb * L).mul(dy).mul(summs)).intoArray(acc, pairs * L + p);
-                }
+                d.mul(a.d[(v + u) * nsb + b]).mul(isum).add(FloatVector.fromArray(F, acc, p)).intoArray(acc, p);
+            }
+            if (!m.withMins) continue; // Q6_K: its sumf stays 0
+            // summs of the four vectors at once, each mins vector widened once and kept in registers
+            FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
+            for (int j = 0; j < S; j++) {
+                FloatVector mj = m.subBlockFloats(m.mins, sb, j);
+                m0 = mj.fma(FloatVector.broadcast(F, subSums[a0 + j]), m0);
+                m1 = mj.fma(FloatVector.broadcast(F, subSums[a1 + j]), m1);
+                m2 = mj.fma(FloatVector.broadcast(F, subSums[a2 + j]), m2);
+                m3 = mj.fma(FloatVector.broadcast(F, subSums[a3 + j]), m3);
+            }
+            // through memory to the real vectors' sums: a vector picked by index would be boxed
+            m0.intoArray(minTerms, 0);
+            m1.intoArray(minTerms, L);
+            m2.intoArray(minTerms, 2 * L);
+            m3.intoArray(minTerms, 3 * L);
+            FloatVector dmin = FloatVector.fromArray(F, m.dmin, sb * L);
+            for (int u = 0; u < nv; u++) {
+                int p = pairs * L + (t * TILE_VECTORS + u) * L;
+                FloatVector summs = FloatVector.fromArray(F, minTerms, u * L);
+                FloatVector.fromArray(F, acc, p).sub(dmin.mul(a.d[(v + u) * nsb + b]).mul(summs)).intoArray(acc, p);
             }
         }
     }
