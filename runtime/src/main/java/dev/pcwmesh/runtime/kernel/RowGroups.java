@@ -214,8 +214,9 @@ final class RowGroups {
             IntVector i0 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 0)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 0));
             IntVector i1 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 1)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 1));
             float e = xd[xb / QK], eights = 8f * xSums[xb / QK];
-            FloatVector s0 = FloatVector.fromArray(F, scales, scaleAt(g, b)).mul(e);
-            FloatVector s1 = FloatVector.fromArray(F, scales, scaleAt(g, b) + L).mul(e);
+            int s = scaleAt(g, b);
+            FloatVector s0 = FloatVector.fromArray(F, scales, s).mul(e);
+            FloatVector s1 = FloatVector.fromArray(F, scales, s + L).mul(e);
             sum0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).sub(eights).fma(s0, sum0);
             sum1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).sub(eights).fma(s1, sum1);
         }
@@ -244,21 +245,14 @@ final class RowGroups {
     }
 
     /**
-     * Group {@code g}'s quants as floats (Q4_0's less 8), for {@link TiledProduct}: element
-     * {@code k} of its row {@code l} into {@code w[at + k * L + l]}.
+     * Group {@code g}'s quants as floats, for {@link TiledProduct}'s float tile (Q8_0, Q5_0; Q4_0
+     * takes {@link #unpackShorts}): element {@code k} of its row {@code l} into {@code w[at + k * L + l]}.
      */
     void unpack(int g, float[] w, int at) {
+        if (bytes != QK) throw new IllegalStateException("float quants are for a byte per value, not " + kernel.type());
         for (int b = 0; b < blocks; b++) {
             int o = at + b * QK * L;
-            if (bytes == QK) {
-                for (int k = 0; k < QK; k++) Lanes.floats(Lanes.bytes(quants, quantAt(g, b, k, 0)), 0).intoArray(w, o + k * L);
-            } else {
-                for (int j = 0; j < QK / 2; j++) {
-                    ByteVector v = Lanes.bytes(quants, quantAt(g, b, j, 0));
-                    Lanes.floats(v.and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, o + j * L);
-                    Lanes.floats(Lanes.shr(v, 4).and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, o + (QK / 2 + j) * L);
-                }
-            }
+            for (int k = 0; k < QK; k++) Lanes.floats(Lanes.bytes(quants, quantAt(g, b, k, 0)), 0).intoArray(w, o + k * L);
         }
     }
 }

@@ -54,6 +54,10 @@ final class TiledProduct {
     private static int groupsPerBlock(int cols) {
         return TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * cols * L * Float.BYTES));
     }
+    /** Groups of {@code cols} unpacked shorts a worker holds at once for a 16-bit tile: whole tiles in {@link #BLOCK_BYTES}, one tile at least. */
+    private static int shortGroupsPerBlock(int cols) {
+        return SHORT_TILE_GROUPS * Math.max(1, BLOCK_BYTES / (SHORT_TILE_GROUPS * cols * L * Short.BYTES));
+    }
     private static final ThreadLocal<RowGroups> window = new ThreadLocal<>();
 
     /**
@@ -108,7 +112,7 @@ final class TiledProduct {
     private static void multiplyNibbles(Int8BlockKernel kernel, RowGroups heap, MemorySegment data, int rows, int cols,
                                         QuantizedActivations a, int batch, float[] out, int stride) {
         int groups = RowGroups.groupsFor(rows);
-        int perBlock = SHORT_TILE_GROUPS * Math.max(1, BLOCK_BYTES / (SHORT_TILE_GROUPS * cols * L * Short.BYTES));
+        int perBlock = shortGroupsPerBlock(cols);
         Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), SHORT_TILE_GROUPS, (from, to) -> {
             short[] w = unpackedShorts(perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
@@ -327,7 +331,7 @@ final class TiledProduct {
      */
     private static void multiplySuperBlockNibbles(SuperBlockGroups m, QuantizedActivations a, int batch, float[] out, int stride) {
         int cols = m.cols;
-        int perBlock = SHORT_TILE_GROUPS * Math.max(1, BLOCK_BYTES / (SHORT_TILE_GROUPS * cols * L * Short.BYTES));
+        int perBlock = shortGroupsPerBlock(cols);
         float[] subSums = m.activationSums(a, batch * cols);
         Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), SHORT_TILE_GROUPS, (from, to) -> {
             short[] w = unpackedShorts(perBlock * cols * L);
@@ -435,10 +439,18 @@ final class TiledProduct {
             s33.intoArray(sums, 15 * L);
             scaleSuperBlock(m, sums, acc, scratch.minTerms(), first + i, ng, a, subSums, v, nv, b);
         }
+        storeSuperBlockTile(acc, first + i, ng, v, nv, out, stride);
+    }
+
+    /**
+     * A K-quant tile's results, {@code sumf + sums} of each real (group, vector) pair in {@code
+     * acc}, into rows of groups {@code [group, group + ng)} of vectors {@code [v, v + nv)} of {@code out}.
+     */
+    private static void storeSuperBlockTile(float[] acc, int group, int ng, int v, int nv, float[] out, int stride) {
         for (int t = 0; t < ng; t++) {
             for (int u = 0; u < nv; u++) {
                 int p = (t * TILE_VECTORS + u) * L;
-                FloatVector.fromArray(F, acc, SUPER_BLOCK_PAIRS * L + p).add(FloatVector.fromArray(F, acc, p)).intoArray(out, (v + u) * stride + (first + i + t) * L);
+                FloatVector.fromArray(F, acc, SUPER_BLOCK_PAIRS * L + p).add(FloatVector.fromArray(F, acc, p)).intoArray(out, (v + u) * stride + (group + t) * L);
             }
         }
     }
@@ -458,7 +470,6 @@ final class TiledProduct {
         int x0 = v * K, x1 = (v + Math.min(1, nv - 1)) * K, x2 = (v + Math.min(2, nv - 1)) * K, x3 = (v + Math.min(3, nv - 1)) * K;
         int[] sums = scratch.sums();
         float[] acc = scratch.acc();
-        int pairs = SUPER_BLOCK_PAIRS;
         Arrays.fill(acc, 0f);
         for (int b = 0; b < nsb; b++) {
             IntVector s00 = IntVector.zero(SUM), s01 = s00, s02 = s00, s03 = s00;
@@ -517,12 +528,7 @@ final class TiledProduct {
             s23.intoArray(sums, 11 * L);
             scaleSuperBlock(m, sums, acc, scratch.minTerms(), first + i, ng, a, subSums, v, nv, b);
         }
-        for (int t = 0; t < ng; t++) {
-            for (int u = 0; u < nv; u++) {
-                int p = (t * TILE_VECTORS + u) * L;
-                FloatVector.fromArray(F, acc, pairs * L + p).add(FloatVector.fromArray(F, acc, p)).intoArray(out, (v + u) * stride + (first + i + t) * L);
-            }
-        }
+        storeSuperBlockTile(acc, first + i, ng, v, nv, out, stride);
     }
 
     /**
