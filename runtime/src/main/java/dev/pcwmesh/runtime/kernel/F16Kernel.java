@@ -36,6 +36,24 @@ final class F16Kernel implements TypeKernel {
         if (special.anyTrue()) widened = widened.blend(shifted.or(0x7f800000).or(sign), special);
         return widened.reinterpretAsFloats();
     }
+
+    /**
+     * {@link #widen} for halves that are all finite (exponent below 31), in four instructions
+     * rather than nine: sign-extended and shifted left by 13, the exponent and mantissa are in a
+     * float's place, the sign in bit 31 and copies of it in bits 28-30, which the mask clears; the
+     * scale by 2^112 then keeps the sign. Row groups take it when their matrix holds no infinity
+     * or NaN ({@link HalfGroups}), as weights do.
+     */
+    static FloatVector widenFinite(ShortVector h) {
+        IntVector bits = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        return bits.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** Whether the f16 bits {@code h} are an infinity or a NaN (exponent 31), which {@link #widenFinite} does not take. */
+    static boolean isSpecial(short h) {
+        return (h & 0x7c00) == 0x7c00;
+    }
+
     @Override public GgmlType type() { return GgmlType.F16; }
 
     @Override

@@ -181,7 +181,7 @@ class QuantKernelTest {
     /**
      * The half-precision lanes the row groups widen: every one of the 65,536 f16 bit patterns
      * (zeros, subnormals, infinities) gives {@link Float#float16ToFloat}'s float bit for bit (NaNs
-     * stay NaNs), and every bf16 pattern its shifted bits, interpreted and after C2 has compiled
+     * stay NaNs), every finite one through {@link F16Kernel#widenFinite} too, and every bf16 pattern its shifted bits, interpreted and after C2 has compiled
      * the lanes.
      */
     @Test
@@ -189,11 +189,12 @@ class QuantKernelTest {
         int lanes = BF16Kernel.S.length();
         short[] all = new short[1 << 16];
         for (int i = 0; i < all.length; i++) all[i] = (short) i;
-        float[] f16 = new float[lanes], bf16 = new float[lanes];
+        float[] f16 = new float[lanes], finite = new float[lanes], bf16 = new float[lanes];
         for (int rep = 0; rep < 200; rep++) {
             for (int at = 0; at < all.length; at += lanes) {
                 jdk.incubator.vector.ShortVector h = jdk.incubator.vector.ShortVector.fromArray(BF16Kernel.S, all, at);
                 F16Kernel.widen(h).intoArray(f16, 0);
+                F16Kernel.widenFinite(h).intoArray(finite, 0);
                 BF16Kernel.widen(h, 0).intoArray(bf16, 0);
                 if (rep % 50 != 0) continue;
                 for (int l = 0; l < lanes; l++) {
@@ -204,6 +205,9 @@ class QuantKernelTest {
                         assertTrue(Float.isNaN(f16[l]), "f16 NaN 0x" + Integer.toHexString(bits & 0xFFFF));
                     } else {
                         assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(f16[l]), "f16 bits 0x" + Integer.toHexString(bits & 0xFFFF));
+                    }
+                    if (!F16Kernel.isSpecial(bits)) {
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(finite[l]), "finite f16 bits 0x" + Integer.toHexString(bits & 0xFFFF));
                     }
                     assertEquals((bits & 0xFFFF) << 16, Float.floatToRawIntBits(bf16[l]), "bf16 bits 0x" + Integer.toHexString(bits & 0xFFFF));
                 }

@@ -402,6 +402,61 @@ class VecDotTest {
     }
 
     /**
+     * F16 decode takes a four-instruction widening when a matrix holds no infinity or NaN
+     * ({@link HalfGroups}) and the exact one otherwise. Weights of every finite kind (zeros of
+     * both signs, subnormals, the largest halves) and, in a second matrix, infinities and NaNs
+     * too: matVec from the heap copy (pairs of groups, and an odd last group) gives the kernel's
+     * own dot of each row bit for bit (NaN where it is NaN), as does the mapping and matMul.
+     */
+    @Test
+    void f16WeightsOfEveryKindGiveTheKernelsDot() {
+        Random r = new Random(16);
+        int rows = 2 * Lanes.L + 3, cols = 96, batch = 5;
+        for (boolean withSpecials : new boolean[] {false, true}) {
+            byte[] bytes = new byte[2 * rows * cols];
+            for (int i = 0; i < rows * cols; i++) {
+                int h = r.nextInt(1 << 16);
+                if (!withSpecials || r.nextInt(64) != 0) {
+                    // finite: every exponent below 31, subnormals and zeros often
+                    int e = r.nextInt(4) == 0 ? 0 : r.nextInt(31);
+                    h = (h & 0x83ff) | (e << 10);
+                }
+                bytes[2 * i] = (byte) h;
+                bytes[2 * i + 1] = (byte) (h >> 8);
+            }
+            float[] x = activations(batch * cols, r);
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment seg = arena.allocate(bytes.length);
+                seg.copyFrom(MemorySegment.ofArray(bytes));
+                WeightMatrix heap = new WeightMatrix("heap", GgmlType.F16, seg, rows, cols);
+                WeightMatrix mapped = new WeightMatrix("mapped", GgmlType.F16, seg, rows, cols, false);
+                assertTrue(heap.onHeap());
+                TypeKernel kernel = TypeKernel.of(GgmlType.F16);
+                float[] all = new float[batch * rows];
+                heap.matMul(x, batch, all);
+                for (int b = 0; b < batch; b++) {
+                    float[] xb = Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
+                    float[] fromHeap = new float[rows], fromMapping = new float[rows];
+                    heap.matVec(xb, fromHeap);
+                    mapped.matVec(xb, fromMapping);
+                    QuantizedActivations prepared = kernel.prepare(xb, 0, cols, null);
+                    for (int row = 0; row < rows; row++) {
+                        String what = (withSpecials ? "with infinities and NaNs" : "finite") + ", vector " + b + " row " + row;
+                        float expected = kernel.dot(seg, (long) row * cols, prepared, 0, cols);
+                        if (Float.isNaN(expected)) {
+                            assertTrue(Float.isNaN(fromHeap[row]) && Float.isNaN(fromMapping[row]) && Float.isNaN(all[b * rows + row]), what + ": NaN");
+                        } else {
+                            assertSameBits(expected, fromHeap[row], what + ", heap matVec vs the kernel's dot");
+                            assertSameBits(expected, fromMapping[row], what + ", mapping matVec vs the kernel's dot");
+                            assertSameBits(expected, all[b * rows + row], what + ", matMul vs the kernel's dot");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Activations with an infinity or a NaN in a block: matMul's products are NaN wherever
      * matVec's are (the 16-bit quants of Q4_0 and Q4_K cannot hold a NaN) and equal elsewhere.
      */
