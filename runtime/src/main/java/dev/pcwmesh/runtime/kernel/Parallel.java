@@ -7,15 +7,19 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One worker per core that share a range of rows cut into contiguous pieces, a few per thread:
- * each thread, the caller among them, takes the next piece not yet taken until none is left, so
- * a one-core machine runs with no hand-off at all. The number of threads is
+ * each thread, the caller among them, owns an equal share of the pieces and takes them in order,
+ * then takes what is left of the others' shares, until none is left, so a one-core machine runs
+ * with no hand-off at all. The number of threads is
  * {@code -Dpcw.threads=N} or the number of cores.
  *
  * <p>Why pieces and not one equal chunk per thread: on a shared machine (a VM whose other vCPU
  * the host also gives to someone else) one core can run at half speed for minutes. With equal
  * chunks every step then waits for that core, and two threads ran as fast as one (Qwen2.5-0.5B
  * Q4_0 pp512 209 against 175 on one thread, 300 on a quiet machine); pieces let the faster
- * core take more, as llama.cpp's threads take chunks from a shared counter.
+ * core take more, as llama.cpp's threads take chunks from a shared counter. Why shares: taken
+ * from one counter, a thread's pieces alternate with the other's, and each piece began a new
+ * stream from memory (and a decode product's touches ahead, {@link Lanes#PREFETCH_BYTES}, fell
+ * into the other thread's piece); a share is one stream until its owner is done.
  *
  * <p>Why the workers spin: one decoded token is a few hundred short parallel steps (every
  * matrix product, every layer's attention), each a few tens of microseconds. Waking a parked
@@ -110,9 +114,9 @@ public final class Parallel {
         Job job;
         try {
             participants = Math.min(participants, w.threads.length + 1);
-            job = new Job(body, n, grain, Math.min(most, participants * PIECES_PER_THREAD));
+            job = new Job(body, n, grain, Math.min(most, participants * PIECES_PER_THREAD), participants);
             w.start(job, participants - 1);
-            job.runPieces();
+            job.runPieces(0);
             job.awaitWorkers();
         } finally {
             w.busy.set(false);
@@ -137,37 +141,54 @@ public final class Parallel {
         return true;
     }
 
-    /** One call's range in {@code pieces} pieces of whole grains, taken in order by whichever thread asks first. */
+    /**
+     * One call's range in {@code pieces} pieces of whole grains, in one share of consecutive
+     * pieces per participant: each share's pieces are taken in order, by its owner first.
+     */
     private static final class Job {
         final RangeBody body;
         final int n;
         final int grains;
         final int grain;
         final int pieces;
-        final AtomicInteger next = new AtomicInteger();
+        final int shares;
+        /** Per share: the next of its pieces to take (past its end once all are taken). */
+        final AtomicInteger[] next;
         final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(RangeBody body, int n, int grain, int pieces) {
+        Job(RangeBody body, int n, int grain, int pieces, int shares) {
             this.body = body;
             this.n = n;
             this.grain = grain;
             this.grains = (n + grain - 1) / grain;
             this.pieces = pieces;
+            this.shares = shares;
+            this.next = new AtomicInteger[shares];
+            for (int s = 0; s < shares; s++) next[s] = new AtomicInteger(shareStart(s));
         }
 
-        /** Runs pieces until none is left to take. */
-        void runPieces() {
-            for (int p; (p = next.getAndIncrement()) < pieces; ) {
-                try {
-                    int from = (int) ((long) grains * p / pieces) * grain;
-                    int to = Math.min(n, (int) ((long) grains * (p + 1) / pieces) * grain);
-                    body.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.incrementAndGet();
-                }
+        private int shareStart(int share) {
+            return (int) ((long) pieces * share / shares);
+        }
+
+        /** Runs the pieces of thread {@code self}'s share, then those left of the others', until none is left to take. */
+        void runPieces(int self) {
+            for (int i = 0; i < shares; i++) {
+                int share = (self + i) % shares, end = shareStart(share + 1);
+                for (int p; (p = next[share].getAndIncrement()) < end; ) run(p);
+            }
+        }
+
+        private void run(int p) {
+            try {
+                int from = (int) ((long) grains * p / pieces) * grain;
+                int to = Math.min(n, (int) ((long) grains * (p + 1) / pieces) * grain);
+                body.run(from, to);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                done.incrementAndGet();
             }
         }
 
@@ -218,7 +239,7 @@ public final class Parallel {
                 Job job = awaitNew(last, index);
                 if (job == null) return;
                 last = job;
-                job.runPieces();
+                job.runPieces(index + 1);
             }
         }
 
