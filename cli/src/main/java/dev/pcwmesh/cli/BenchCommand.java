@@ -77,8 +77,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
             if (bandwidth) {
                 double bytesPerSecond = SpeedTest.readBandwidth();
-                out.printf(Locale.ROOT, "%nmemory read bandwidth: %.1f GB/s; a decode step reads the %.1f MiB of weights at least once,"
-                        + " so decode is bound by %.1f tokens/s%n", bytesPerSecond / 1e9, test.weightBytes() / 1048576.0,
+                out.printf(Locale.ROOT, "%nmemory read bandwidth on %d thread(s): %.1f GB/s; a decode step reads the %.1f MiB of weights at least once,"
+                        + " so decode is bound by %.1f tokens/s%n", Parallel.threads(), bytesPerSecond / 1e9, test.weightBytes() / 1048576.0,
                         bytesPerSecond / test.weightBytes());
             }
         }
