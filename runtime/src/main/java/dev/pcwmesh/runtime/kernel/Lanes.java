@@ -47,6 +47,16 @@ final class Lanes {
     /** Short lanes as many as {@link #F}'s float lanes (half its bits): a float vector's worth of 16-bit quants. */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
 
+    /**
+     * Whether the vector registers are 16 rather than 32: x86 below AVX-512 (AVX2, or AVX-512
+     * held to 256 bits by {@code -XX:UseAVX=2}) has 16; AVX-512 and ARM (NEON, SVE) have 32. The
+     * register tiles are sized for 32.
+     */
+    static final boolean SIXTEEN_REGISTERS = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64", "x86" -> F.vectorBitSize() < 512;
+        default -> false;
+    };
+
     static final ValueLayout.OfShort LE16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt LE32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 

@@ -50,9 +50,21 @@ final class TiledProduct {
 
     private static final ThreadLocal<float[]> unpacked = ThreadLocal.withInitial(() -> new float[0]);
 
+    /**
+     * Row groups in the F16/BF16 tile ({@link #multiplyHalves}): {@link #TILE_GROUPS}, or two
+     * where the vector registers are 16 ({@link Lanes#SIXTEEN_REGISTERS}): three groups' twelve
+     * sums, three rows and a broadcast take all sixteen and left C2 none of its own.
+     */
+    static final int HALF_TILE_GROUPS = Lanes.SIXTEEN_REGISTERS ? 2 : TILE_GROUPS;
+
     /** Groups of {@code cols} unpacked floats a worker holds at once: whole tiles in {@link #BLOCK_BYTES}, one tile at least. */
     private static int groupsPerBlock(int cols) {
-        return TILE_GROUPS * Math.max(1, BLOCK_BYTES / (TILE_GROUPS * cols * L * Float.BYTES));
+        return groupsPerBlock(cols, TILE_GROUPS);
+    }
+
+    /** {@link #groupsPerBlock(int)} for a tile of {@code tileGroups} groups. */
+    private static int groupsPerBlock(int cols, int tileGroups) {
+        return tileGroups * Math.max(1, BLOCK_BYTES / (tileGroups * cols * L * Float.BYTES));
     }
     /** Groups of {@code cols} unpacked shorts a worker holds at once for a 16-bit tile: whole tiles in {@link #BLOCK_BYTES}, one tile at least. */
     private static int shortGroupsPerBlock(int cols) {
@@ -245,9 +257,16 @@ final class TiledProduct {
      */
     static void multiplyHalves(boolean bf16, HalfGroups heap, MemorySegment data, int rows, int cols, float[] x, int batch,
                                float[] out, int stride) {
+        multiplyHalves(bf16, heap, data, rows, cols, x, batch, out, stride, HALF_TILE_GROUPS);
+    }
+
+    /** {@link #multiplyHalves} with a tile of {@code tileGroups} groups, two or three (tests take both). */
+    static void multiplyHalves(boolean bf16, HalfGroups heap, MemorySegment data, int rows, int cols, float[] x, int batch,
+                               float[] out, int stride, int tileGroups) {
+        if (tileGroups != 2 && tileGroups != 3) throw new IllegalArgumentException("a tile of " + tileGroups + " groups");
         int groups = RowGroups.groupsFor(rows);
-        int perBlock = groupsPerBlock(cols);
-        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
+        int perBlock = groupsPerBlock(cols, tileGroups);
+        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), tileGroups, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
@@ -261,8 +280,9 @@ final class TiledProduct {
                 for (int i = 0; i < n; i++) source.unpack(first + i, w, i * cols * L);
                 for (int v = 0; v < batch; v += TILE_VECTORS) {
                     int v1 = Math.min(v + 1, batch - 1), v2 = Math.min(v + 2, batch - 1), v3 = Math.min(v + 3, batch - 1);
-                    for (int i = 0; i < n; i += TILE_GROUPS) {
-                        tileFloats(w, cols, g0, i, Math.min(i + 1, n - 1), Math.min(i + 2, n - 1), x, v, v1, v2, v3, out, stride);
+                    for (int i = 0; i < n; i += tileGroups) {
+                        if (tileGroups == 3) tileFloats(w, cols, g0, i, Math.min(i + 1, n - 1), Math.min(i + 2, n - 1), x, v, v1, v2, v3, out, stride);
+                        else tileFloatsNarrow(w, cols, g0, i, Math.min(i + 1, n - 1), x, v, v1, v2, v3, out, stride);
                     }
                 }
             }
@@ -631,6 +651,40 @@ final class TiledProduct {
         a03.intoArray(out, v3 * stride + r0);
         a13.intoArray(out, v3 * stride + r1);
         a23.intoArray(out, v3 * stride + r2);
+    }
+
+    /** {@link #tileFloats} of two groups {@code i0, i1}, for 16 vector registers: eight sums, two rows and a broadcast. */
+    private static void tileFloatsNarrow(float[] w, int K, int outGroup, int i0, int i1,
+                                         float[] x, int v0, int v1, int v2, int v3, float[] out, int stride) {
+        int w0 = i0 * K * L, w1 = i1 * K * L;
+        int x0 = v0 * K, x1 = v1 * K, x2 = v2 * K, x3 = v3 * K;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int k = 0; k < K; k++) {
+            FloatVector r0 = FloatVector.fromArray(F, w, w0 + k * L);
+            FloatVector r1 = FloatVector.fromArray(F, w, w1 + k * L);
+            FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+            a00 = r0.fma(y, a00);
+            a10 = r1.fma(y, a10);
+            y = FloatVector.broadcast(F, x[x1 + k]);
+            a01 = r0.fma(y, a01);
+            a11 = r1.fma(y, a11);
+            y = FloatVector.broadcast(F, x[x2 + k]);
+            a02 = r0.fma(y, a02);
+            a12 = r1.fma(y, a12);
+            y = FloatVector.broadcast(F, x[x3 + k]);
+            a03 = r0.fma(y, a03);
+            a13 = r1.fma(y, a13);
+        }
+        int r0 = (outGroup + i0) * L, r1 = (outGroup + i1) * L;
+        a00.intoArray(out, v0 * stride + r0);
+        a10.intoArray(out, v0 * stride + r1);
+        a01.intoArray(out, v1 * stride + r0);
+        a11.intoArray(out, v1 * stride + r1);
+        a02.intoArray(out, v2 * stride + r0);
+        a12.intoArray(out, v2 * stride + r1);
+        a03.intoArray(out, v3 * stride + r0);
+        a13.intoArray(out, v3 * stride + r1);
     }
 
     /** This thread's window of {@code groups} groups for a matrix left in the mapping. */

@@ -457,6 +457,43 @@ class VecDotTest {
     }
 
     /**
+     * F16 and BF16 prefill runs a tile of three groups, or of two on 16 vector registers (AVX2):
+     * both, over an odd number of groups (the last tile short), several blocks of groups per
+     * worker and a batch that is not whole tiles, from the heap copy and from the mapping, give
+     * matVec's numbers bit for bit.
+     */
+    @ParameterizedTest
+    @EnumSource(value = W.class, names = {"F16", "BF16"})
+    void bothHalfTilesGiveMatVecsNumbers(W w) {
+        GgmlType t = w.type;
+        Random r = new Random(17);
+        int cols = 2048, rows = 10 * Lanes.L + 5, batch = 7;
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        float[] x = activations(batch * cols, r);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
+            QuantizedActivations a = TypeKernel.of(t).prepare(x, 0, batch * cols, null);
+            HalfGroups heap = HalfGroups.of(t == GgmlType.BF16, seg, rows, cols);
+            int stride = RowGroups.groupsFor(rows) * Lanes.L;
+            float[] one = new float[rows];
+            for (int tileGroups = 2; tileGroups <= 3; tileGroups++) {
+                for (HalfGroups source : new HalfGroups[] {heap, null}) {
+                    float[] out = new float[batch * stride];
+                    TiledProduct.multiplyHalves(t == GgmlType.BF16, source, seg, rows, cols, a.values, batch, out, stride, tileGroups);
+                    for (int b = 0; b < batch; b++) {
+                        m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
+                        for (int row = 0; row < rows; row++) {
+                            assertSameBits(one[row], out[b * stride + row], tileGroups + " groups, heap " + (source != null) + ", vector " + b + " row " + row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Activations with an infinity or a NaN in a block: matMul's products are NaN wherever
      * matVec's are (the 16-bit quants of Q4_0 and Q4_K cannot hold a NaN) and equal elsewhere.
      */
