@@ -81,14 +81,25 @@ final class TiledProduct {
      */
     static void multiply(Int8BlockKernel kernel, RowGroups heap, MemorySegment data, int rows, int cols,
                          QuantizedActivations a, int batch, float[] out, int stride) {
+        multiply(kernel, heap, data, rows, cols, a, batch, out, stride, Lanes.SIXTEEN_REGISTERS);
+    }
+
+    /**
+     * {@link #multiply}, Q8_0 and Q5_0 in {@link #tile} or, {@code narrow}, in {@link #tileNarrow}
+     * (two groups by two vectors), the tile for 16 vector registers, where {@link #tile}'s 24
+     * sums alone do not fit (tests take both).
+     */
+    static void multiply(Int8BlockKernel kernel, RowGroups heap, MemorySegment data, int rows, int cols,
+                         QuantizedActivations a, int batch, float[] out, int stride, boolean narrow) {
         a.check(QuantizedActivations.VecDotType.Q8_0, 0, batch * cols);
         if (kernel.groupedBytes() == QK / 2) {
             multiplyNibbles(kernel, heap, data, rows, cols, a, batch, out, stride);
             return;
         }
         int groups = RowGroups.groupsFor(rows);
-        int perBlock = groupsPerBlock(cols);
-        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
+        int tileGroups = narrow ? 2 : TILE_GROUPS, tileVectors = narrow ? 2 : TILE_VECTORS;
+        int perBlock = groupsPerBlock(cols, tileGroups);
+        Parallel.forRange(groups, Parallel.minChunk((long) cols * L * batch), tileGroups, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);
             for (int g0 = from; g0 < to; g0 += perBlock) {
                 int n = Math.min(perBlock, to - g0);
@@ -101,11 +112,15 @@ final class TiledProduct {
                 }
                 for (int i = 0; i < n; i++) source.unpack(first + i, w, i * cols * L);
                 // a tile past the last group or vector repeats the last one, writing the same numbers again
-                for (int v = 0; v < batch; v += TILE_VECTORS) {
+                for (int v = 0; v < batch; v += tileVectors) {
                     int v1 = Math.min(v + 1, batch - 1), v2 = Math.min(v + 2, batch - 1), v3 = Math.min(v + 3, batch - 1);
-                    for (int i = 0; i < n; i += TILE_GROUPS) {
-                        tile(w, cols, source.scales, first, g0, i, Math.min(i + 1, n - 1), Math.min(i + 2, n - 1),
-                                a.qsFloat, a.d, v, v1, v2, v3, out, stride);
+                    for (int i = 0; i < n; i += tileGroups) {
+                        if (narrow) {
+                            tileNarrow(w, cols, source.scales, first, g0, i, Math.min(i + 1, n - 1), a.qsFloat, a.d, v, v1, out, stride);
+                        } else {
+                            tile(w, cols, source.scales, first, g0, i, Math.min(i + 1, n - 1), Math.min(i + 2, n - 1),
+                                    a.qsFloat, a.d, v, v1, v2, v3, out, stride);
+                        }
                     }
                 }
             }
@@ -769,5 +784,41 @@ final class TiledProduct {
         a03.intoArray(out, v3 * stride + r0);
         a13.intoArray(out, v3 * stride + r1);
         a23.intoArray(out, v3 * stride + r2);
+    }
+
+    /** {@link #tile} of two groups {@code i0, i1} by two vectors {@code v0, v1}, for 16 vector registers: four block sums, four row sums. */
+    private static void tileNarrow(float[] w, int K, float[] scales, int scaleGroup, int outGroup, int i0, int i1,
+                                   float[] x, float[] xd, int v0, int v1, float[] out, int stride) {
+        int nb = K / QK;
+        int w0 = i0 * K * L, w1 = i1 * K * L;
+        int s0 = (scaleGroup + i0) * nb * L, s1 = (scaleGroup + i1) * nb * L;
+        int x0 = v0 * K, x1 = v1 * K;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+        for (int b = 0; b < nb; b++) {
+            FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+            for (int k = b * QK; k < b * QK + QK; k++) {
+                FloatVector r0 = FloatVector.fromArray(F, w, w0 + k * L);
+                FloatVector r1 = FloatVector.fromArray(F, w, w1 + k * L);
+                FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+                c00 = r0.fma(y, c00);
+                c10 = r1.fma(y, c10);
+                y = FloatVector.broadcast(F, x[x1 + k]);
+                c01 = r0.fma(y, c01);
+                c11 = r1.fma(y, c11);
+            }
+            FloatVector d0 = FloatVector.fromArray(F, scales, s0 + b * L);
+            FloatVector d1 = FloatVector.fromArray(F, scales, s1 + b * L);
+            float e = xd[v0 * nb + b];
+            a00 = c00.fma(d0.mul(e), a00);
+            a10 = c10.fma(d1.mul(e), a10);
+            e = xd[v1 * nb + b];
+            a01 = c01.fma(d0.mul(e), a01);
+            a11 = c11.fma(d1.mul(e), a11);
+        }
+        int r0 = (outGroup + i0) * L, r1 = (outGroup + i1) * L;
+        a00.intoArray(out, v0 * stride + r0);
+        a10.intoArray(out, v0 * stride + r1);
+        a01.intoArray(out, v1 * stride + r0);
+        a11.intoArray(out, v1 * stride + r1);
     }
 }

@@ -494,6 +494,43 @@ class VecDotTest {
     }
 
     /**
+     * Q8_0 and Q5_0 prefill runs a tile of three groups by four vectors, or of two by two on 16
+     * vector registers (AVX2): both, over an odd number of groups, several blocks per worker and a
+     * batch that is not whole tiles, from the heap copy and from the mapping, give matVec's numbers.
+     */
+    @ParameterizedTest
+    @EnumSource(value = W.class, names = {"Q8_0", "Q5_0"})
+    void bothInt8TilesGiveMatVecsNumbers(W w) {
+        GgmlType t = w.type;
+        Random r = new Random(19);
+        int cols = 2048, rows = 10 * Lanes.L + 5, batch = 7;
+        float[] src = QuantKernelTest.randomVector(rows * cols, r);
+        float[] x = activations(batch * cols, r);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            Int8BlockKernel kernel = (Int8BlockKernel) TypeKernel.of(t);
+            WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
+            QuantizedActivations a = kernel.prepare(x, 0, batch * cols, null);
+            RowGroups heap = RowGroups.of(kernel, seg, rows, cols);
+            int stride = RowGroups.groupsFor(rows) * Lanes.L;
+            float[] one = new float[rows];
+            for (boolean narrow : new boolean[] {false, true}) {
+                for (RowGroups source : new RowGroups[] {heap, null}) {
+                    float[] out = new float[batch * stride];
+                    TiledProduct.multiply(kernel, source, seg, rows, cols, a, batch, out, stride, narrow);
+                    for (int b = 0; b < batch; b++) {
+                        m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
+                        for (int row = 0; row < rows; row++) {
+                            assertSameBits(one[row], out[b * stride + row], "narrow " + narrow + ", heap " + (source != null) + ", vector " + b + " row " + row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Activations with an infinity or a NaN in a block: matMul's products are NaN wherever
      * matVec's are (the 16-bit quants of Q4_0 and Q4_K cannot hold a NaN) and equal elsewhere.
      */
