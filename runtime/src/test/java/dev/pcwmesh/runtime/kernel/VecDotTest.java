@@ -382,21 +382,14 @@ class VecDotTest {
         GgmlType t = w.type;
         Random r = new Random(11);
         int cols = 4096, rows = 10 * Lanes.L + 5, batch = 7;
-        float[] src = QuantKernelTest.randomVector(rows * cols, r);
-        float[] x = activations(batch * cols, r);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
-            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            MemorySegment seg = randomMatrix(arena, t, rows, cols, r);
+            float[] x = activations(batch * cols, r);
             for (boolean onHeap : new boolean[] {true, false}) {
                 WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols, onHeap);
-                float[] out = new float[batch * rows], one = new float[rows];
+                float[] out = new float[batch * rows];
                 m.matMul(x, batch, out);
-                for (int b = 0; b < batch; b++) {
-                    m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
-                    for (int row = 0; row < rows; row++) {
-                        assertSameBits(one[row], out[b * rows + row], "heap " + onHeap + ", vector " + b + " row " + row);
-                    }
-                }
+                assertMatVecsNumbers(m, x, batch, out, rows, "heap " + onHeap);
             }
         }
     }
@@ -468,28 +461,37 @@ class VecDotTest {
         GgmlType t = w.type;
         Random r = new Random(17);
         int cols = 2048, rows = 10 * Lanes.L + 5, batch = 7;
-        float[] src = QuantKernelTest.randomVector(rows * cols, r);
-        float[] x = activations(batch * cols, r);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
-            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            MemorySegment seg = randomMatrix(arena, t, rows, cols, r);
+            float[] x = activations(batch * cols, r);
             WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
             QuantizedActivations a = TypeKernel.of(t).prepare(x, 0, batch * cols, null);
             HalfGroups heap = HalfGroups.of(t == GgmlType.BF16, seg, rows, cols);
             int stride = RowGroups.groupsFor(rows) * Lanes.L;
-            float[] one = new float[rows];
             for (int tileGroups = 2; tileGroups <= 3; tileGroups++) {
                 for (HalfGroups source : new HalfGroups[] {heap, null}) {
                     float[] out = new float[batch * stride];
                     TiledProduct.multiplyHalves(t == GgmlType.BF16, source, seg, rows, cols, a.values, batch, out, stride, tileGroups);
-                    for (int b = 0; b < batch; b++) {
-                        m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
-                        for (int row = 0; row < rows; row++) {
-                            assertSameBits(one[row], out[b * stride + row], tileGroups + " groups, heap " + (source != null) + ", vector " + b + " row " + row);
-                        }
-                    }
+                    assertMatVecsNumbers(m, x, batch, out, stride, tileGroups + " groups, heap " + (source != null));
                 }
             }
+        }
+    }
+
+    /** A random {@code rows x cols} matrix of type {@code t} in a segment of {@code arena}. */
+    private static MemorySegment randomMatrix(Arena arena, GgmlType t, int rows, int cols, Random r) {
+        MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
+        TypeKernel.of(t).quantize(QuantKernelTest.randomVector(rows * cols, r), 0, rows * cols, seg, 0);
+        return seg;
+    }
+
+    /** Fails unless {@code out} ({@code batch} vectors, {@code stride} apart) holds {@code m.matVec}'s numbers for each vector of {@code x}, bit for bit. */
+    private static void assertMatVecsNumbers(WeightMatrix m, float[] x, int batch, float[] out, int stride, String what) {
+        int cols = m.cols(), rows = m.rows();
+        float[] one = new float[rows];
+        for (int b = 0; b < batch; b++) {
+            m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
+            for (int row = 0; row < rows; row++) assertSameBits(one[row], out[b * stride + row], what + ", vector " + b + " row " + row);
         }
     }
 
@@ -504,27 +506,19 @@ class VecDotTest {
         GgmlType t = w.type;
         Random r = new Random(19);
         int cols = 2048, rows = 10 * Lanes.L + 5, batch = 7;
-        float[] src = QuantKernelTest.randomVector(rows * cols, r);
-        float[] x = activations(batch * cols, r);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(t.bytesFor((long) rows * cols));
-            TypeKernel.of(t).quantize(src, 0, rows * cols, seg, 0);
+            MemorySegment seg = randomMatrix(arena, t, rows, cols, r);
+            float[] x = activations(batch * cols, r);
             Int8BlockKernel kernel = (Int8BlockKernel) TypeKernel.of(t);
             WeightMatrix m = new WeightMatrix("test", t, seg, rows, cols);
             QuantizedActivations a = kernel.prepare(x, 0, batch * cols, null);
             RowGroups heap = RowGroups.of(kernel, seg, rows, cols);
             int stride = RowGroups.groupsFor(rows) * Lanes.L;
-            float[] one = new float[rows];
             for (boolean narrow : new boolean[] {false, true}) {
                 for (RowGroups source : new RowGroups[] {heap, null}) {
                     float[] out = new float[batch * stride];
                     TiledProduct.multiply(kernel, source, seg, rows, cols, a, batch, out, stride, narrow);
-                    for (int b = 0; b < batch; b++) {
-                        m.matVec(Arrays.copyOfRange(x, b * cols, (b + 1) * cols), one);
-                        for (int row = 0; row < rows; row++) {
-                            assertSameBits(one[row], out[b * stride + row], "narrow " + narrow + ", heap " + (source != null) + ", vector " + b + " row " + row);
-                        }
-                    }
+                    assertMatVecsNumbers(m, x, batch, out, stride, "narrow " + narrow + ", heap " + (source != null));
                 }
             }
         }
