@@ -143,7 +143,7 @@ final class HalfGroups {
         } else if (finite) {
             int touched = 0, last = halves.length - 1;
             for (int k = 0; k < cols; k++) {
-                touched += halves[Math.min(base + k * 2 * L + Lanes.PREFETCH_BYTES / Short.BYTES, last)];
+                touched ^= halves[Math.min(base + k * 2 * L + Lanes.PREFETCH_BYTES / Short.BYTES, last)];
                 FloatVector y = FloatVector.broadcast(F, x[xOff + k]);
                 // F16Kernel.widenFinite written out, as in dot
                 IntVector h0 = (IntVector) halves(base + k * 2 * L).convertShape(VectorOperators.S2I, I, 0);

@@ -77,11 +77,11 @@ final class Lanes {
     static final int PREFETCH_BYTES = 1024;
 
     /**
-     * Keeps a loop's touches ({@link #PREFETCH_BYTES}): their sum, of fewer values than 2^16,
-     * cannot be {@code Integer.MIN_VALUE}, but C2 cannot know that and so keeps every load.
+     * Keeps a loop's touches ({@link #PREFETCH_BYTES}): their exclusive or, of 8- or 16-bit
+     * values, cannot be {@code Integer.MIN_VALUE}, but C2 cannot know that and so keeps every load.
      */
     static void keep(int touched) {
-        if (touched == Integer.MIN_VALUE) throw new AssertionError("touches summed to " + touched);
+        if (touched == Integer.MIN_VALUE) throw new AssertionError("touches came to " + touched);
     }
 
     /** Loads {@link #BL} bytes at {@code offset}. */
