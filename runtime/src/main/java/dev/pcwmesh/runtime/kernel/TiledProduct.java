@@ -57,12 +57,10 @@ final class TiledProduct {
      */
     static final int HALF_TILE_GROUPS = Lanes.SIXTEEN_REGISTERS ? 2 : TILE_GROUPS;
 
-    /** Groups of {@code cols} unpacked floats a worker holds at once: whole tiles in {@link #BLOCK_BYTES}, one tile at least. */
-    private static int groupsPerBlock(int cols) {
-        return groupsPerBlock(cols, TILE_GROUPS);
-    }
-
-    /** {@link #groupsPerBlock(int)} for a tile of {@code tileGroups} groups. */
+    /**
+     * Groups of {@code cols} unpacked floats a worker holds at once for a tile of
+     * {@code tileGroups} groups: whole tiles in {@link #BLOCK_BYTES}, one tile at least.
+     */
     private static int groupsPerBlock(int cols, int tileGroups) {
         return tileGroups * Math.max(1, BLOCK_BYTES / (tileGroups * cols * L * Float.BYTES));
     }
@@ -339,7 +337,7 @@ final class TiledProduct {
             return;
         }
         int cols = m.cols;
-        int perBlock = groupsPerBlock(cols);
+        int perBlock = groupsPerBlock(cols, TILE_GROUPS);
         float[] subSums = m.activationSums(a, batch * cols);
         Parallel.forRange(m.groups, Parallel.minChunk((long) cols * L * batch), TILE_GROUPS, (from, to) -> {
             float[] w = WeightMatrix.atLeast(unpacked, perBlock * cols * L);

@@ -125,19 +125,16 @@ public final class WeightMatrix {
         }
         if (halves) {
             float[] o = padded(out, 1);
-            int groups = RowGroups.groupsFor(rows);
-            Parallel.forRange(groups, Parallel.minChunk((long) cols * Lanes.L), 2, (from, to) -> {
-                for (int g = from; g < to; g++) {
-                    if (heapHalves != null) {
-                        // pieces start on a pair (the grain), so only a matrix's odd last group goes alone
-                        if (g + 1 < to) {
-                            heapHalves.dotPair(g, a.values, 0, o, g * Lanes.L);
-                            g++;
-                        } else {
-                            heapHalves.dot(g, a.values, 0, o, g * Lanes.L);
-                        }
-                    } else {
-                        HalfGroups window = TiledProduct.halfWindow(type() == GgmlType.BF16, cols, 1);
+            Parallel.forRange(RowGroups.groupsFor(rows), Parallel.minChunk((long) cols * Lanes.L), 2, (from, to) -> {
+                if (heapHalves != null) {
+                    // pieces start on a pair (the grain), so only a matrix's odd last group goes alone
+                    for (int g = from; g < to; g += 2) {
+                        if (g + 1 < to) heapHalves.dotPair(g, a.values, 0, o, g * Lanes.L);
+                        else heapHalves.dot(g, a.values, 0, o, g * Lanes.L);
+                    }
+                } else {
+                    HalfGroups window = TiledProduct.halfWindow(type() == GgmlType.BF16, cols, 1);
+                    for (int g = from; g < to; g++) {
                         window.fill(data, rows, g);
                         window.dot(0, a.values, 0, o, g * Lanes.L);
                     }
