@@ -52,8 +52,6 @@ public final class QuantizedActivations {
     final float[] d;
     /** Q8_1: {@code d * sum(qs)} of each block, rounded to f16 as ggml stores it. */
     final float[] s;
-    /** Q8_0: the sum of each block's quants, as a float (Q4_0's row groups take it: {@link RowGroups}). */
-    final float[] sums;
     /** Q8_K: the sums of the quants in each group of 16 (ggml's {@code bsums}). */
     final short[] bsums;
 
@@ -66,7 +64,6 @@ public final class QuantizedActivations {
         this.qsFloat = type == VecDotType.Q8_0 || type == VecDotType.Q8_K ? new float[capacity] : null;
         this.d = floats ? null : new float[capacity / type.blockSize];
         this.s = type == VecDotType.Q8_1 ? new float[capacity / type.blockSize] : null;
-        this.sums = type == VecDotType.Q8_0 ? new float[capacity / type.blockSize] : null;
         this.bsums = type == VecDotType.Q8_K ? new short[capacity / 16] : null;
     }
 
@@ -151,17 +148,14 @@ public final class QuantizedActivations {
             for (int j = 0; j < 32; j += f.length()) max = max.max(FloatVector.fromArray(f, x, xs + j).abs());
             float amax = max.reduceLanes(VectorOperators.MAX);
             float id = amax != 0f ? 127f / amax : 0f;
-            FloatVector sum = FloatVector.zero(f);
             for (int j = 0; j < 32; j += f.length()) {
                 FloatVector q = FloatVector.fromArray(f, x, xs + j).mul(id).add(ROUNDING).sub(ROUNDING).max(-128f).min(127f);
                 q.intoArray(qsFloat, qs0 + j);
                 // a NaN quant (an infinite or NaN amax; the block's other quants are then 0) casts to
                 // 0, as Java's (short) does, which keeps the 16-bit tile's products NaN like the float ones
                 ((ShortVector) q.convertShape(VectorOperators.F2S, Lanes.S, 0)).intoArray(qs16, qs0 + j);
-                sum = sum.add(q);
             }
             d[b] = toHalfPrecision(amax / 127f);
-            sums[b] = sum.reduceLanes(VectorOperators.ADD);
         }
     }
 

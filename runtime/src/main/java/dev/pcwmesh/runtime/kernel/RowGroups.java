@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -25,10 +25,13 @@ import static dev.pcwmesh.runtime.kernel.Lanes.L;
  *       {@code (g * blocks + b) * 32 * L}; quant {@code i} of row {@code g*L + l} at
  *       {@code + i * L + l}, one int8 per element (Q5_0's values widened from five bits).</li>
  *   <li>{@link #quants}, Q4_0: the stored bytes (element {@code j} in the low nibble of byte
- *       {@code j} and element {@code j + 16} in the high one, both less 8), with the groups in
- *       pairs: byte {@code i} of row {@code l} of groups {@code 2p} and {@code 2p + 1} at
- *       {@code ((p * blocks + b) * 16 + i) * 2L + l} and {@code + L}. One load of {@code 2L}
- *       bytes then widens to shorts for both groups' rows at once ({@link #dotNibblePair}).</li>
+ *       {@code j} and element {@code j + 16} in the high one) with each nibble turned into its
+ *       value less 8 as a 4-bit two's complement (the byte exclusive-or {@code 0x88}), and the
+ *       groups in pairs, two bytes of a row side by side: bytes {@code 2m} and {@code 2m + 1}
+ *       of row {@code l} of group {@code 2p + h} at {@code ((p * blocks + b) * 8 + m) * 4L + 4l + 2h}
+ *       and {@code + 1}. One load of {@code 4L} bytes is then a vector of {@code 2L} shorts, one
+ *       per row of the pair (group {@code 2p} in the even lanes), each holding four of the row's
+ *       values ({@link #dotNibblePair}).</li>
  *   <li>{@link #scales}: the block scale of row {@code g*L + l} at {@code (g * blocks + b) * L + l};
  *       for Q4_0, in the same pairs, at {@code ((p * blocks + b) * 2 + g % 2) * L + l}
  *       ({@link #scaleAt}), so that a decode reads one stream of scales as of quants.</li>
@@ -89,7 +92,7 @@ final class RowGroups {
 
     /** Where byte {@code i} of block {@code b} of row {@code l} of group {@code g} is in {@link #quants}. */
     private int quantAt(int g, int b, int i, int l) {
-        if (paired) return (((g >> 1) * blocks + b) * bytes + i) * 2 * L + (g & 1) * L + l;
+        if (paired) return (((g >> 1) * blocks + b) * (bytes / 2) + i / 2) * 4 * L + 4 * l + 2 * (g & 1) + (i & 1);
         return ((g * blocks + b) * bytes + i) * L + l;
     }
 
@@ -129,20 +132,24 @@ final class RowGroups {
      * matrix of {@code rows} rows stored in {@code data}; rows past its end are zeros.
      */
     void fill(MemorySegment data, int rows, int firstGroup) {
-        int stored = kernel.blockBytes(), stride = paired ? 2 * L : L;
+        int stored = kernel.blockBytes();
+        byte[] block = new byte[bytes];
+        // Q4_0's nibbles become their values less 8 in two's complement: n - 8 = n ^ 8 in four bits
+        byte flip = (byte) (paired ? 0x88 : 0);
         for (int g = 0; g < groups; g++) {
             for (int l = 0; l < L; l++) {
                 int r = (firstGroup + g) * L + l;
                 for (int b = 0; b < blocks; b++) {
-                    int at = quantAt(g, b, 0, l), s = scaleAt(g, b) + l;
+                    int s = scaleAt(g, b) + l;
                     if (r >= rows) {
-                        for (int i = 0; i < bytes; i++) quants[at + i * stride] = 0;
+                        for (int i = 0; i < bytes; i++) quants[quantAt(g, b, i, l)] = 0;
                         scales[s] = 0f;
                         continue;
                     }
                     long off = ((long) r * blocks + b) * stored;
                     scales[s] = kernel.scale(data, off);
-                    kernel.groupedQuants(data, off, quants, at, stride);
+                    kernel.groupedQuants(data, off, block, 0, 1);
+                    for (int i = 0; i < bytes; i++) quants[quantAt(g, b, i, l)] = (byte) (block[i] ^ flip);
                 }
             }
         }
@@ -157,7 +164,7 @@ final class RowGroups {
         a.check(QuantizedActivations.VecDotType.Q8_0, aOffset, cols);
         if (g % groupsPerDot() != 0) throw new IllegalArgumentException("group " + g + " does not start a pair");
         // each kernel stores its own result: a vector returned from a call that C2 does not inline is boxed
-        if (paired) dotNibblePair(g, a.qs16, a.d, a.sums, aOffset, out, at);
+        if (paired) dotNibblePair(g, a.qs16, a.d, aOffset, out, at);
         else dotBytes(g, a.qsFloat, a.d, aOffset, out, at);
     }
 
@@ -179,50 +186,57 @@ final class RowGroups {
         sum.intoArray(out, at);
     }
 
-    /** Bytes of a pair of groups' quants at one element: a load for {@link #dotNibblePair}. */
-    private static final VectorSpecies<Byte> PAIR_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(2 * L * Byte.SIZE));
-    /** Shorts of {@link Lanes#F}'s shape: the pair's quants widened, both groups' rows in one vector. */
+    /** A load of {@link #dotNibblePair}: two bytes of each row of a pair of groups. */
+    private static final VectorSpecies<Byte> PAIR_BYTES = F.withLanes(byte.class);
+    /** The same load as shorts, one lane per row of the pair, group {@code 2p} in the even lanes. */
     private static final VectorSpecies<Short> PAIR_SHORTS = F.withLanes(short.class);
-    private static final VectorSpecies<Integer> INTS = F.withLanes(int.class);
+    /**
+     * The shift counts of {@link #dotNibblePair}, read from an array: written as constants, C2
+     * loaded each count into a register again before every shift of the loop.
+     */
+    private static final int[] NIBBLE_SHIFTS = {4, 8, 12, 16};
 
     /**
-     * Q4_0, groups {@code g} and {@code g + 1} at once, in 16-bit lanes: each load of a pair's
-     * bytes widens to shorts (group {@code g}'s rows in the low lanes), and the nibbles, taken as
-     * 0..15, multiply the activation quants as shorts. The low and the high nibbles keep sums of
-     * their own, each of 16 products of at most 15 * 128, so at most 30720 and exact in a short;
-     * they are added as ints, and the block's sum of {@code (q - 8) * x} is that integer less
-     * {@code 8 * sum(x)}, the same number as in float lanes. Against float lanes (a nibble widened
-     * to a float and one FMA per 16 products) this takes a third of the instructions: a decode
+     * Q4_0, groups {@code g} and {@code g + 1} at once, in 16-bit lanes. Each load holds four
+     * values of every row of the pair, as 4-bit two's complements of {@code q - 8}: shifted up to
+     * the top of the lane and arithmetically back down, each is a short from -8 to 7, which
+     * multiplies the activation quant (-127..127) as a short. A block's whole sum is at most
+     * {@code 32 * 8 * 127 = 32512} in magnitude, so the four running sums, added in 16-bit
+     * arithmetic that wraps, end in the exact sum (only the end needs to fit); each int lane of
+     * that vector then holds an even row's sum in its low half and the odd row's in its high one.
+     * This takes under half the instructions of a nibble widened from a byte per load: a decode
      * product is bound by them rather than by memory.
      */
-    private void dotNibblePair(int g, short[] x, float[] xd, float[] xSums, int aOffset, float[] out, int at) {
+    private void dotNibblePair(int g, short[] x, float[] xd, int aOffset, float[] out, int at) {
+        int four = NIBBLE_SHIFTS[0], eight = NIBBLE_SHIFTS[1], twelve = NIBBLE_SHIFTS[2], sixteen = NIBBLE_SHIFTS[3];
         FloatVector sum0 = FloatVector.zero(F), sum1 = sum0;
         for (int b = 0; b < blocks; b++) {
             int q = quantAt(g, b, 0, 0), xb = aOffset + b * QK;
-            ShortVector lo = ShortVector.zero(PAIR_SHORTS), hi = lo, lo2 = lo, hi2 = lo;
-            for (int j = 0; j < QK / 2; j += 2) {
-                ShortVector v = (ShortVector) ByteVector.fromArray(PAIR_BYTES, quants, q + j * 2 * L).convertShape(VectorOperators.ZERO_EXTEND_B2S, PAIR_SHORTS, 0);
-                ShortVector w = (ShortVector) ByteVector.fromArray(PAIR_BYTES, quants, q + (j + 1) * 2 * L).convertShape(VectorOperators.ZERO_EXTEND_B2S, PAIR_SHORTS, 0);
-                lo = v.and((short) 0x0F).mul(x[xb + j]).add(lo);
-                hi = v.lanewise(VectorOperators.LSHR, 4).mul(x[xb + QK / 2 + j]).add(hi);
-                lo2 = w.and((short) 0x0F).mul(x[xb + j + 1]).add(lo2);
-                hi2 = w.lanewise(VectorOperators.LSHR, 4).mul(x[xb + QK / 2 + j + 1]).add(hi2);
+            ShortVector c0 = ShortVector.zero(PAIR_SHORTS), c1 = c0, c2 = c0, c3 = c0;
+            for (int m = 0; m < QK / 4; m++) {
+                ShortVector v = ByteVector.fromArray(PAIR_BYTES, quants, q + m * 4 * L).reinterpretAsShorts();
+                int k = xb + 2 * m;
+                c0 = v.lanewise(VectorOperators.LSHL, twelve).lanewise(VectorOperators.ASHR, twelve).mul(x[k]).add(c0);
+                c1 = v.lanewise(VectorOperators.LSHL, eight).lanewise(VectorOperators.ASHR, twelve).mul(x[k + QK / 2]).add(c1);
+                c2 = v.lanewise(VectorOperators.LSHL, four).lanewise(VectorOperators.ASHR, twelve).mul(x[k + 1]).add(c2);
+                c3 = v.lanewise(VectorOperators.ASHR, twelve).mul(x[k + QK / 2 + 1]).add(c3);
             }
-            lo = lo.add(lo2);
-            hi = hi.add(hi2);
-            // widened inline: through a helper method C2 may leave the conversions unintrinsified (see TiledProduct)
-            IntVector i0 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 0)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 0));
-            IntVector i1 = ((IntVector) lo.convertShape(VectorOperators.S2I, INTS, 1)).add((IntVector) hi.convertShape(VectorOperators.S2I, INTS, 1));
-            float e = xd[xb / QK], eights = 8f * xSums[xb / QK];
+            IntVector both = c0.add(c1).add(c2.add(c3)).reinterpretAsInts();
+            IntVector even = both.lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen);
+            IntVector odd = both.lanewise(VectorOperators.ASHR, sixteen);
+            float e = xd[xb / QK];
             int s = scaleAt(g, b);
-            FloatVector s0 = FloatVector.fromArray(F, scales, s).mul(e);
-            FloatVector s1 = FloatVector.fromArray(F, scales, s + L).mul(e);
-            sum0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).sub(eights).fma(s0, sum0);
-            sum1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).sub(eights).fma(s1, sum1);
+            sum0 = ((FloatVector) even.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, scales, s).mul(e), sum0);
+            sum1 = ((FloatVector) odd.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, scales, s + L).mul(e), sum1);
         }
         sum0.intoArray(out, at);
         if (g + 1 < groups) sum1.intoArray(out, at + L);
     }
+
+    /** {@link #unpackShorts}'s order: lane {@code i < L} takes the pair's lane {@code 2i} (the even group), lane {@code L + i} lane {@code 2i + 1}. */
+    private static final VectorShuffle<Short> BOTH_GROUPS = VectorShuffle.fromOp(PAIR_SHORTS, i -> i < L ? 2 * i : 2 * (i - L) + 1);
+    /** The same for a pair's even group twice (an odd count's last group). */
+    private static final VectorShuffle<Short> EVEN_GROUP_TWICE = VectorShuffle.fromOp(PAIR_SHORTS, i -> 2 * (i % L));
 
     /**
      * Q4_0 only: groups {@code g0} and {@code g1}'s quants less 8 as shorts, side by side, for
@@ -230,16 +244,18 @@ final class RowGroups {
      * {@code w[at + k * 2L + l]}, of {@code g1} into {@code w[at + k * 2L + L + l]}.
      */
     void unpackShorts(int g0, int g1, short[] w, int at) {
-        if (bytes != QK / 2) throw new IllegalStateException("16-bit quants are for Q4_0 only, not " + kernel.type());
+        if (!paired) throw new IllegalStateException("16-bit quants are for Q4_0 only, not " + kernel.type());
+        if (g0 % 2 != 0 || (g1 != g0 && g1 != g0 + 1)) throw new IllegalArgumentException("groups " + g0 + " and " + g1 + " are not a stored pair");
+        VectorShuffle<Short> order = g1 == g0 ? EVEN_GROUP_TWICE : BOTH_GROUPS;
         for (int b = 0; b < blocks; b++) {
-            int o = at + b * QK * 2 * L;
-            for (int half = 0; half < 2; half++) {
-                int g = half == 0 ? g0 : g1, h = o + half * L;
-                for (int j = 0; j < QK / 2; j++) {
-                    ByteVector v = Lanes.bytes(quants, quantAt(g, b, j, 0));
-                    Lanes.shorts(v.and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + j * 2 * L);
-                    Lanes.shorts(Lanes.shr(v, 4).and((byte) 0x0F).sub((byte) 8), 0).intoArray(w, h + (QK / 2 + j) * 2 * L);
-                }
+            int q = quantAt(g0, b, 0, 0), o = at + b * QK * 2 * L;
+            for (int m = 0; m < QK / 4; m++) {
+                ShortVector v = ByteVector.fromArray(PAIR_BYTES, quants, q + m * 4 * L).reinterpretAsShorts();
+                int k = o + 2 * m * 2 * L;
+                v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k);
+                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + QK / 2 * 2 * L);
+                v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + 2 * L);
+                v.lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + (QK / 2 + 1) * 2 * L);
             }
         }
     }
