@@ -45,7 +45,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "R", description = "measured runs of each test (default: ${DEFAULT-VALUE})")
     int repetitions = 5;
 
-    @Option(names = "--warm-up", paramLabel = "S", description = "seconds each test runs, in whole runs and at least once, before it is timed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warm-up", paramLabel = "S", description = "seconds each test runs, in whole runs and at least once, before it is timed, and on while the JIT still compiles (30 s at most; 0: one run) (default: ${DEFAULT-VALUE})")
     double warmUpSeconds = SpeedTest.DEFAULT_WARM_UP_SECONDS;
 
     @Mixin BackendOption backend;

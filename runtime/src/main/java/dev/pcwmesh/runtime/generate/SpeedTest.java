@@ -15,6 +15,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +28,8 @@ import java.util.SplittableRandom;
  * A model's speed as llama.cpp's {@code llama-bench} measures it, so the two tables can stand
  * side by side: {@code pp N} prefills N random tokens into an empty cache (logits of the last one
  * only); {@code tg N} generates N tokens one at a time after BOS. Each test first runs for at
- * least the warm-up time ({@link #DEFAULT_WARM_UP_SECONDS}; whole runs, at least one): the JIT compiles the kernels, the GPU
+ * least the warm-up time ({@link #DEFAULT_WARM_UP_SECONDS}; whole runs, at least one), and on
+ * while the JIT still compiles ({@link #measure}): the JIT compiles the kernels, the GPU
  * compiles and caches; on two cores C2's compile of the largest prefill kernel alone took longer
  * than one pp128, which then left two of three timed runs at a fifth of the speed. Then it runs R
  * times; a row gives tokens/s as the median, min and max of the R runs. {@code pcw bench -m F} prints these rows; {@link #main}
@@ -94,10 +97,30 @@ public final class SpeedTest {
     /** How long each test runs, by default, before it is timed. */
     public static final double DEFAULT_WARM_UP_SECONDS = 2;
 
-    /** Warm-up runs (whole runs for the warm-up time, at least one), then {@link #repetitions} timed ones; seconds each. */
+    /** The longest warm-up that waits for the JIT ({@link #measure}). */
+    static final long MAX_WARM_UP_NANOS = 30_000_000_000L;
+
+    /**
+     * Warm-up runs, then {@link #repetitions} timed ones; seconds each. The warm-up is whole runs
+     * for the warm-up time (at least one), and more while the JIT still compiled during the last
+     * run (its compilers' time above 1 % of that run's), up to {@link #MAX_WARM_UP_NANOS} in all:
+     * on two cores the compile queue lags, and in pp512 of Qwen2.5 Q4_0 the decode kernel that
+     * gives the last token's logits was compiled four seconds after the first run, so the timed
+     * runs after two seconds of warm-up spent a tenth of their time in the interpreter.
+     */
     private double[] measure(Runnable test) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = warmUpNanos > 0 && jit != null && jit.isCompilationTimeMonitoringSupported();
         long warmUpStart = System.nanoTime();
-        do test.run(); while (System.nanoTime() - warmUpStart < warmUpNanos);
+        while (true) {
+            long runStart = System.nanoTime(), compiledBefore = watchJit ? jit.getTotalCompilationTime() : 0;
+            test.run();
+            long now = System.nanoTime();
+            if (now - warmUpStart >= MAX_WARM_UP_NANOS) break;
+            if (now - warmUpStart < warmUpNanos) continue;
+            long compilingNanos = watchJit ? (jit.getTotalCompilationTime() - compiledBefore) * 1_000_000 : 0;
+            if (compilingNanos * 100 <= now - runStart) break;
+        }
         double[] seconds = new double[repetitions];
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();
