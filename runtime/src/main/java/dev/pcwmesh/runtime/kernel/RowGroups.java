@@ -194,7 +194,7 @@ final class RowGroups {
      * The shift counts of {@link #dotNibblePair}, read from an array: written as constants, C2
      * loaded each count into a register again before every shift of the loop.
      */
-    private static final int[] NIBBLE_SHIFTS = {4, 8, 12, 16};
+    static final int[] NIBBLE_SHIFTS = {4, 8, 12, 16};
 
     /**
      * Q4_0, groups {@code g} and {@code g + 1} at once, in 16-bit lanes. Each load holds four
@@ -233,29 +233,28 @@ final class RowGroups {
         if (g + 1 < groups) sum1.intoArray(out, at + L);
     }
 
-    /** {@link #unpackShorts}'s order: lane {@code i < L} takes the pair's lane {@code 2i} (the even group), lane {@code L + i} lane {@code 2i + 1}. */
-    private static final VectorShuffle<Short> BOTH_GROUPS = VectorShuffle.fromOp(PAIR_SHORTS, i -> i < L ? 2 * i : 2 * (i - L) + 1);
-    /** The same for a pair's even group twice (an odd count's last group). */
-    private static final VectorShuffle<Short> EVEN_GROUP_TWICE = VectorShuffle.fromOp(PAIR_SHORTS, i -> 2 * (i % L));
+    /** {@link #unpackShorts} of a pair's even group twice (an odd count's last group): each odd lane repeats the even one below it. */
+    private static final VectorShuffle<Short> EVEN_GROUP_TWICE = VectorShuffle.fromOp(PAIR_SHORTS, i -> i & ~1);
 
     /**
-     * Q4_0 only: groups {@code g0} and {@code g1}'s quants less 8 as shorts, side by side, for
-     * {@link TiledProduct}'s 16-bit tile: element {@code k} of row {@code l} of {@code g0} into
-     * {@code w[at + k * 2L + l]}, of {@code g1} into {@code w[at + k * 2L + L + l]}.
+     * Q4_0 only: groups {@code g0} and {@code g1}'s quants less 8 as shorts, in the lanes of
+     * {@link #dotNibblePair}, for {@link TiledProduct}'s 16-bit tile: element {@code k} of row
+     * {@code l} of {@code g0} into {@code w[at + k * 2L + 2l]}, of {@code g1} into {@code + 1}.
+     * {@code g0} is even and {@code g1} is {@code g0 + 1}, or {@code g0} again.
      */
     void unpackShorts(int g0, int g1, short[] w, int at) {
         if (!paired) throw new IllegalStateException("16-bit quants are for Q4_0 only, not " + kernel.type());
         if (g0 % 2 != 0 || (g1 != g0 && g1 != g0 + 1)) throw new IllegalArgumentException("groups " + g0 + " and " + g1 + " are not a stored pair");
-        VectorShuffle<Short> order = g1 == g0 ? EVEN_GROUP_TWICE : BOTH_GROUPS;
         for (int b = 0; b < blocks; b++) {
             int q = quantAt(g0, b, 0, 0), o = at + b * QK * 2 * L;
             for (int m = 0; m < QK / 4; m++) {
                 ShortVector v = ByteVector.fromArray(PAIR_BYTES, quants, q + m * 4 * L).reinterpretAsShorts();
+                if (g1 == g0) v = v.rearrange(EVEN_GROUP_TWICE);
                 int k = o + 2 * m * 2 * L;
-                v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k);
-                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + QK / 2 * 2 * L);
-                v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + 2 * L);
-                v.lanewise(VectorOperators.ASHR, 12).rearrange(order).intoArray(w, k + (QK / 2 + 1) * 2 * L);
+                v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 12).intoArray(w, k);
+                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 12).intoArray(w, k + QK / 2 * 2 * L);
+                v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 12).intoArray(w, k + 2 * L);
+                v.lanewise(VectorOperators.ASHR, 12).intoArray(w, k + (QK / 2 + 1) * 2 * L);
             }
         }
     }

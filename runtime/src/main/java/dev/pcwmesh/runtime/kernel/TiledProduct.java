@@ -178,15 +178,18 @@ final class TiledProduct {
 
     /**
      * {@link #tile} in 16-bit lanes: two pairs of unpacked Q4_0 groups ({@code i0, i1} at {@code
-     * i0 * K * L}, {@code i2, i3} at {@code i2 * K * L}; a pair's second group is its lanes
-     * {@code [L, 2L)}) times vectors {@code v0..v3} of {@code x} (the quants as shorts): eight
-     * short sums per block, widened and scaled into sixteen float sums. The widening is written
-     * out at each use: through two small helper methods, C2 left the conversions unintrinsified
-     * in this method's compile and the tile ran at a quarter of its speed.
+     * i0 * K * L}, {@code i2, i3} at {@code i2 * K * L}; a pair's first group is its even lanes,
+     * the second its odd ones) times vectors {@code v0..v3} of {@code x} (the quants as shorts):
+     * eight short sums per block, each int lane of which holds a row of both groups (the low
+     * half sign-extended by two shifts, the high half by one), scaled into sixteen float sums.
+     * Those shifts are written out at each use: through two small helper methods, C2 left
+     * conversions unintrinsified in this method's compile and the tile ran at a quarter of its
+     * speed. (Widening a vector's upper half of shorts, as this tile did before, took a table
+     * permutation and a blend in C2's code.)
      */
     private static void tileShorts(short[] w, int K, RowGroups source, int scaleGroup, int outGroup, int i0, int i1, int i2, int i3,
                                    short[] x, float[] xd, int v0, int v1, int v2, int v3, float[] out, int stride) {
-        int nb = K / QK;
+        int nb = K / QK, sixteen = RowGroups.NIBBLE_SHIFTS[3];
         int w0 = i0 * K * L, w1 = i2 * K * L;
         float[] scales = source.scales;
         int ss = source.scaleStride();
@@ -223,25 +226,25 @@ final class TiledProduct {
             FloatVector d2 = FloatVector.fromArray(F, scales, s2 + b * ss);
             FloatVector d3 = FloatVector.fromArray(F, scales, s3 + b * ss);
             float e = xd[v0 * nb + b];
-            a00 = ((FloatVector) c00.convert(VectorOperators.S2F, 0)).fma(d0.mul(e), a00);
-            a10 = ((FloatVector) c00.convert(VectorOperators.S2F, 1)).fma(d1.mul(e), a10);
-            a20 = ((FloatVector) c10.convert(VectorOperators.S2F, 0)).fma(d2.mul(e), a20);
-            a30 = ((FloatVector) c10.convert(VectorOperators.S2F, 1)).fma(d3.mul(e), a30);
+            a00 = ((FloatVector) c00.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d0.mul(e), a00);
+            a10 = ((FloatVector) c00.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d1.mul(e), a10);
+            a20 = ((FloatVector) c10.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d2.mul(e), a20);
+            a30 = ((FloatVector) c10.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d3.mul(e), a30);
             e = xd[v1 * nb + b];
-            a01 = ((FloatVector) c01.convert(VectorOperators.S2F, 0)).fma(d0.mul(e), a01);
-            a11 = ((FloatVector) c01.convert(VectorOperators.S2F, 1)).fma(d1.mul(e), a11);
-            a21 = ((FloatVector) c11.convert(VectorOperators.S2F, 0)).fma(d2.mul(e), a21);
-            a31 = ((FloatVector) c11.convert(VectorOperators.S2F, 1)).fma(d3.mul(e), a31);
+            a01 = ((FloatVector) c01.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d0.mul(e), a01);
+            a11 = ((FloatVector) c01.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d1.mul(e), a11);
+            a21 = ((FloatVector) c11.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d2.mul(e), a21);
+            a31 = ((FloatVector) c11.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d3.mul(e), a31);
             e = xd[v2 * nb + b];
-            a02 = ((FloatVector) c02.convert(VectorOperators.S2F, 0)).fma(d0.mul(e), a02);
-            a12 = ((FloatVector) c02.convert(VectorOperators.S2F, 1)).fma(d1.mul(e), a12);
-            a22 = ((FloatVector) c12.convert(VectorOperators.S2F, 0)).fma(d2.mul(e), a22);
-            a32 = ((FloatVector) c12.convert(VectorOperators.S2F, 1)).fma(d3.mul(e), a32);
+            a02 = ((FloatVector) c02.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d0.mul(e), a02);
+            a12 = ((FloatVector) c02.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d1.mul(e), a12);
+            a22 = ((FloatVector) c12.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d2.mul(e), a22);
+            a32 = ((FloatVector) c12.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d3.mul(e), a32);
             e = xd[v3 * nb + b];
-            a03 = ((FloatVector) c03.convert(VectorOperators.S2F, 0)).fma(d0.mul(e), a03);
-            a13 = ((FloatVector) c03.convert(VectorOperators.S2F, 1)).fma(d1.mul(e), a13);
-            a23 = ((FloatVector) c13.convert(VectorOperators.S2F, 0)).fma(d2.mul(e), a23);
-            a33 = ((FloatVector) c13.convert(VectorOperators.S2F, 1)).fma(d3.mul(e), a33);
+            a03 = ((FloatVector) c03.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d0.mul(e), a03);
+            a13 = ((FloatVector) c03.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d1.mul(e), a13);
+            a23 = ((FloatVector) c13.reinterpretAsInts().lanewise(VectorOperators.LSHL, sixteen).lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d2.mul(e), a23);
+            a33 = ((FloatVector) c13.reinterpretAsInts().lanewise(VectorOperators.ASHR, sixteen).convert(VectorOperators.I2F, 0)).fma(d3.mul(e), a33);
         }
         int r0 = (outGroup + i0) * L, r1 = (outGroup + i1) * L, r2 = (outGroup + i2) * L, r3 = (outGroup + i3) * L;
         a00.intoArray(out, v0 * stride + r0);
