@@ -191,8 +191,9 @@ final class RowGroups {
     /** The same load as shorts, one lane per row of the pair, group {@code 2p} in the even lanes. */
     private static final VectorSpecies<Short> PAIR_SHORTS = F.withLanes(short.class);
     /**
-     * The shift counts of {@link #dotNibblePair}, read from an array: written as constants, C2
-     * loaded each count into a register again before every shift of the loop.
+     * The shift counts of the 16-bit Q4_0 kernels (here and in {@link TiledProduct}), read from
+     * an array: written as constants, C2 loaded each count into a register again before every
+     * shift of a loop.
      */
     static final int[] NIBBLE_SHIFTS = {4, 8, 12, 16};
 
@@ -245,16 +246,17 @@ final class RowGroups {
     void unpackShorts(int g0, int g1, short[] w, int at) {
         if (!paired) throw new IllegalStateException("16-bit quants are for Q4_0 only, not " + kernel.type());
         if (g0 % 2 != 0 || (g1 != g0 && g1 != g0 + 1)) throw new IllegalArgumentException("groups " + g0 + " and " + g1 + " are not a stored pair");
+        int four = NIBBLE_SHIFTS[0], eight = NIBBLE_SHIFTS[1], twelve = NIBBLE_SHIFTS[2];
         for (int b = 0; b < blocks; b++) {
             int q = quantAt(g0, b, 0, 0), o = at + b * QK * 2 * L;
             for (int m = 0; m < QK / 4; m++) {
                 ShortVector v = ByteVector.fromArray(PAIR_BYTES, quants, q + m * 4 * L).reinterpretAsShorts();
                 if (g1 == g0) v = v.rearrange(EVEN_GROUP_TWICE);
                 int k = o + 2 * m * 2 * L;
-                v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 12).intoArray(w, k);
-                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 12).intoArray(w, k + QK / 2 * 2 * L);
-                v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 12).intoArray(w, k + 2 * L);
-                v.lanewise(VectorOperators.ASHR, 12).intoArray(w, k + (QK / 2 + 1) * 2 * L);
+                v.lanewise(VectorOperators.LSHL, twelve).lanewise(VectorOperators.ASHR, twelve).intoArray(w, k);
+                v.lanewise(VectorOperators.LSHL, eight).lanewise(VectorOperators.ASHR, twelve).intoArray(w, k + QK / 2 * 2 * L);
+                v.lanewise(VectorOperators.LSHL, four).lanewise(VectorOperators.ASHR, twelve).intoArray(w, k + 2 * L);
+                v.lanewise(VectorOperators.ASHR, twelve).intoArray(w, k + (QK / 2 + 1) * 2 * L);
             }
         }
     }
