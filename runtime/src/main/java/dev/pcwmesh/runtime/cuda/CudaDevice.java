@@ -60,7 +60,7 @@ public final class CudaDevice {
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
             "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "store_rows", "rope", "attention_rows",
-            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128"};
+            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128", "matvec", "matvec_gated", "rope_store"};
 
     /** The device, opened at first use; a {@link CudaException} saying why when there is none. */
     public static synchronized CudaDevice get() {
@@ -176,10 +176,16 @@ public final class CudaDevice {
      * device pointers and 64-bit integers, {@code Integer}, {@code Float}.
      */
     void launch(String name, int gridX, int gridY, int block, MemorySegment stream, Object... args) {
+        launchShared(name, gridX, gridY, block, 0, stream, args);
+    }
+
+    /** {@link #launch} with {@code sharedBytes} of dynamic shared memory (at most 48 KiB, the default limit). */
+    void launchShared(String name, int gridX, int gridY, int block, int sharedBytes, MemorySegment stream, Object... args) {
         MemorySegment fn = functions.get(name);
         if (fn == null) throw new IllegalArgumentException("no kernel " + name);
         if (gridX == 0 || gridY == 0) return;
         if (args.length > MAX_ARGS) throw new IllegalArgumentException(name + ": more than " + MAX_ARGS + " arguments");
+        SIGNATURES.check(name, args);
         LaunchBuffer b = launchBuffer.get();
         for (int i = 0; i < args.length; i++) {
             long slot = 8L * i;
@@ -190,8 +196,11 @@ public final class CudaDevice {
                 default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
             }
         }
-        driver.launch(fn, gridX, gridY, block, 0, stream, b.pointers, name);
+        driver.launch(fn, gridX, gridY, block, sharedBytes, stream, b.pointers, name);
     }
+
+    /** The kernels' parameter lists, read from the source: a launch whose arguments do not fit fails here, not on the GPU. */
+    private static final KernelSignatures SIGNATURES = KernelSignatures.of(kernelSource());
 
     private static final int MAX_ARGS = 32;
 

@@ -30,7 +30,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * feed-forward (the output and down products add into the residual stream themselves); then the
  * final norm and the logits of the rows asked for. Attention runs in our kernels: for short
  * batches (decode) in float, for long ones (prefill) as flash attention on the tensor cores, or
- * as cuBLAS matrix products where that kernel does not apply (APE, other head sizes).
+ * as cuBLAS matrix products where that kernel does not apply (APE, other head sizes). A single
+ * token (a decode step) takes our decode kernels instead of cuBLAS: six launches a layer that
+ * read each weight once and fold the norms, biases, RoPE, cache store, SiLU and residual adds
+ * into the products ({@link #useDecodeKernels}).
  *
  * <p>The host {@link KvCache} stays the truth that the rest of the runtime reads; the device
  * holds a mirror of it. Rows the GPU computes are copied back only when someone needs them on
@@ -132,7 +135,7 @@ public final class CudaTransformer implements ForwardPass {
         if (graphs && n == 1 && s.raw == null && profile == null) {
             decodeStep(base, rows, plan, rope);
         } else {
-            layers(n, base, from, rows, plan, rope);
+            pass(n, base, from, rows, plan, rope);
         }
         s.deviceLength += n;
         live.commit(n);
@@ -181,7 +184,7 @@ public final class CudaTransformer implements ForwardPass {
             s.dropGraph();
             device.driver.beginCapture(s.stream);
             try {
-                layers(1, base, 0, rows, plan, rope);
+                pass(1, base, 0, rows, plan, rope);
             } catch (RuntimeException e) {
                 try {
                     device.driver.destroyGraph(device.driver.endCapture(s.stream));
@@ -199,8 +202,15 @@ public final class CudaTransformer implements ForwardPass {
     /**
      * The device work of a batch, queued on the stream and never waiting for it (so that a decode
      * step can be captured as a graph): embedding, the layers, then, for {@code rows} rows from
-     * {@code from}, the final norm and the logits into {@code s.logits}.
+     * {@code from}, the final norm and the logits into {@code s.logits}. One token goes through
+     * the decode kernels where they apply, a batch through cuBLAS.
      */
+    private void pass(int n, int base, int from, int rows, ContextPlan plan, Rope rope) {
+        if (n == 1 && decodeKernels && decodeKernelsFit(rope)) decodeLayers(base, rows, plan, rope);
+        else layers(n, base, from, rows, plan, rope);
+    }
+
+    /** The batch's work through cuBLAS products and the per-step kernels. */
     private void layers(int n, int base, int from, int rows, ContextPlan plan, Rope rope) {
         int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
         int heads = c.heads(), kvHeads = c.kvHeads();
@@ -209,7 +219,7 @@ public final class CudaTransformer implements ForwardPass {
         MemorySegment stream = s.stream;
 
         mark("embedding");
-        device.launch("embed_rows", n, 1, 256, stream, w.embedding.pointer(), w.embedding.embedType(), s.tokens, dim, s.x);
+        device.launch("embed_rows", n, 1, 256, stream, w.embedding.pointer(), w.embedding.kernelType(), s.tokens, dim, s.x);
         for (int l = 0; l < c.layers(); l++) {
             CudaWeights.Layer lw = w.layers[l];
             mark("q, k, v");
@@ -251,6 +261,119 @@ public final class CudaTransformer implements ForwardPass {
             rmsNorm(s.x + 4L * from * dim, w.outputNorm, s.xb, rows, dim);
             matMul(w.output, new Operand(s.xb, (long) rows * dim), s.logits, rows);
         }
+    }
+
+    // ---- decode kernels ------------------------------------------------------------------------
+
+    /** Whether one-token steps use the decode kernels. */
+    private boolean decodeKernels = true;
+
+    /**
+     * One-token steps (decode) run on our decode kernels: six launches a layer (RMSNorm with the
+     * q/k/v products and biases; RoPE with the cache store; attention; the output product added
+     * into the residual; RMSNorm with gate, up and SiLU; the down product added), each reading its
+     * weights once at 16 bytes a lane, instead of about twenty launches and cuBLAS's products,
+     * which are far from bandwidth for one row. On by default; off runs a step as a batch of one.
+     */
+    public void useDecodeKernels(boolean on) {
+        decodeKernels = on;
+        s.dropGraph();
+    }
+
+    /** Warps a block and rows a warp of the matvec kernels (MV_WARPS, MV_ROWS in kernels.cu). */
+    private static final int MATVEC_WARPS = 8, MATVEC_ROWS = 2;
+    /** The widest vector the matvec kernels hold in shared memory: 48 KiB of floats, the default limit. */
+    static final int MAX_MATVEC_COLS = 12288;
+
+    private boolean decodeKernelsFit(Rope rope) {
+        return Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim()) <= MAX_MATVEC_COLS && c.headDim() % 2 == 0 && rope.dims() % 2 == 0;
+    }
+
+    /** What {@link #layers} does for one token, in the decode kernels. */
+    private void decodeLayers(int base, int rows, ContextPlan plan, Rope rope) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
+        int heads = c.heads(), kvHeads = c.kvHeads();
+        int neox = rope.layout() == RopeLayout.NEOX ? 1 : 0;
+        MemorySegment stream = s.stream;
+
+        mark("embedding");
+        device.launch("embed_rows", 1, 1, 256, stream, w.embedding.pointer(), w.embedding.kernelType(), s.tokens, dim, s.x);
+        for (int l = 0; l < c.layers(); l++) {
+            CudaWeights.Layer lw = w.layers[l];
+            mark("q, k, v");
+            if (lw.wq().type() == lw.wk().type() && lw.wk().type() == lw.wv().type()) {
+                matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q), new Product(lw.wk(), lw.kBias(), s.k),
+                        new Product(lw.wv(), lw.vBias(), s.v));
+            } else {
+                matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q));
+                matVec(s.x, lw.attnNorm(), false, new Product(lw.wk(), lw.kBias(), s.k));
+                matVec(s.x, lw.attnNorm(), false, new Product(lw.wv(), lw.vBias(), s.v));
+            }
+            if (lw.qNorm() != 0) {
+                rmsNorm(s.q, lw.qNorm(), s.q, heads, headDim);
+                rmsNorm(s.k, lw.kNorm(), s.k, kvHeads, headDim);
+            }
+            mark("rope and cache");
+            if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + 4L * base * kvDim, s.k, 4L * kvDim, stream);
+            device.launch("rope_store", CudaDevice.blocks((long) (heads + kvHeads) * headDim / 2, 256), 1, 256, stream,
+                    s.q, s.k, s.v, s.cos, s.sin, heads, kvHeads, headDim, rope.dims(), neox, s.keys[l], s.values[l], s.base);
+            mark("attention");
+            attention(l, 1, base, plan);
+            mark("output projection");
+            matVec(s.att, 0, true, new Product(lw.wo(), 0, s.x));
+
+            mark("feed-forward");
+            if (lw.gate().type() == lw.up().type()) {
+                CudaWeights.Matrix g = lw.gate();
+                device.launchShared("matvec_gated", matVecBlocks(g.rows()), 1, 32 * MATVEC_WARPS, 4 * dim, stream,
+                        g.kernelType(), dim, s.x, lw.ffnNorm(), c.normEps(), g.pointer(), lw.up().pointer(), s.hb, g.rows());
+            } else {
+                matVec(s.x, lw.ffnNorm(), false, new Product(lw.gate(), 0, s.hb));
+                matVec(s.x, lw.ffnNorm(), false, new Product(lw.up(), 0, s.hb2));
+                device.launch("silu_mul", CudaDevice.blocks(ffn, 256), 1, 256, stream, s.hb, s.hb2, (long) ffn);
+            }
+            matVec(s.hb, 0, true, new Product(lw.down(), 0, s.x));
+        }
+        mark("logits");
+        if (rows > 0) matVec(s.x, w.outputNorm, false, new Product(w.output, 0, s.logits));
+    }
+
+    /** A matrix of a matvec launch, its bias (0 for none) and where its rows go. */
+    private record Product(CudaWeights.Matrix m, long bias, long y) {}
+
+    /**
+     * One launch of the matvec kernel: {@code y = m·x + bias} for each product (at most three,
+     * of one type and width), x RMSNormed by {@code norm} first unless it is 0, added into y
+     * when {@code accumulate}.
+     */
+    private void matVec(long x, long norm, boolean accumulate, Product... products) {
+        int cols = products[0].m().cols();
+        for (Product p : products) {
+            if (p.m().cols() != cols || p.m().type() != products[0].m().type()) throw new IllegalArgumentException("one matvec launch takes one type and width");
+        }
+        Object[] args = new Object[6 + 4 * 3];
+        args[0] = products[0].m().kernelType();
+        args[1] = cols;
+        args[2] = x;
+        args[3] = norm;
+        args[4] = c.normEps();
+        args[5] = accumulate ? 1 : 0;
+        int rows = 0;
+        for (int i = 0; i < 3; i++) {
+            Product p = i < products.length ? products[i] : null;
+            args[6 + 4 * i] = p == null ? 0L : p.m().pointer();
+            args[7 + 4 * i] = p == null ? 0L : p.bias();
+            args[8 + 4 * i] = p == null ? 0L : p.y();
+            args[9 + 4 * i] = p == null ? 0 : p.m().rows();
+            rows += p == null ? 0 : (p.m().rows() + MATVEC_ROWS - 1) / MATVEC_ROWS * MATVEC_ROWS;
+        }
+        device.launchShared("matvec", matVecBlocks(rows), 1, 32 * MATVEC_WARPS, 4 * cols, s.stream, args);
+    }
+
+    /** Blocks of the matvec kernels for {@code rows} rows (each matrix's rounded up to whole warps). */
+    private static int matVecBlocks(int rows) {
+        int warps = (rows + MATVEC_ROWS - 1) / MATVEC_ROWS;
+        return (warps + MATVEC_WARPS - 1) / MATVEC_WARPS;
     }
 
     // ---- profiling ---------------------------------------------------------------------------

@@ -25,8 +25,8 @@ final class CudaWeights implements AutoCloseable {
 
     /** A row-major {@code rows × cols} matrix on the device, of cuBLAS data type {@code type}. */
     record Matrix(long pointer, int rows, int cols, int type) {
-        /** The type code of the {@code embed_rows} kernel: 0 F32, 1 F16, 2 BF16. */
-        int embedType() {
+        /** The type code of the {@code embed_rows} and {@code matvec} kernels: 0 F32, 1 F16, 2 BF16. */
+        int kernelType() {
             return type == Cublas.CUDA_R_32F ? 0 : type == Cublas.CUDA_R_16F ? 1 : 2;
         }
     }

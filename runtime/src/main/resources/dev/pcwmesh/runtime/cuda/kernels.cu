@@ -10,6 +10,9 @@ typedef unsigned int u32;
 
 #define NEG_INF __int_as_float(0xff800000)
 
+// Under PCW_CPU_EMULATION (the tests' emulator, runtime/src/test/gpu/emulator) the emulator
+// supplies these two and mma_16816, the only code here written in PTX.
+#ifndef PCW_CPU_EMULATION
 __device__ __forceinline__ float f16_to_f32(u16 h) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -21,6 +24,7 @@ __device__ __forceinline__ u16 f32_to_f16(float f) {
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
 }
+#endif
 
 __device__ __forceinline__ float bf16_to_f32(u16 b) {
     return __uint_as_float(((u32) b) << 16);
@@ -220,6 +224,219 @@ extern "C" __global__ void rope(float* x, const float* cos_t, const float* sin_t
     h[b] = x0 * s + x1 * c;
 }
 
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    return v;
+}
+
+// ---- decode: one token's products at the speed of reading the weights -------------------------
+//
+// A decode step multiplies every weight once by one vector, so its time is the time to read the
+// weights, plus a few microseconds a kernel however small. These kernels read each row once, 16
+// bytes a lane, against the vector held in shared memory as float, and fold in what cuBLAS would
+// leave to kernels of their own: the RMSNorm before a product (each block computes the norm's
+// scale itself), the biases, the residual add, the SiLU gate; q, k and v are one launch.
+// A warp takes MV_ROWS rows, MV_WARPS warps a block. Weights are F32 (type 0), F16 (1) or
+// BF16 (2), as CudaWeights uploads them; the vector is cols floats of dynamic shared memory.
+
+#define MV_WARPS 8
+#define MV_ROWS 2
+
+#ifndef PCW_CPU_EMULATION
+extern __shared__ float dynamic_shared[];
+#endif
+
+struct alignas(16) u32x4 { u32 x, y, z, w; };
+
+__device__ __forceinline__ void unpack_halves(u32 word, int type, float* out) {
+    if (type == 1) {
+        out[0] = f16_to_f32((u16) (word & 0xffff));
+        out[1] = f16_to_f32((u16) (word >> 16));
+    } else {
+        out[0] = bf16_to_f32((u16) (word & 0xffff));
+        out[1] = bf16_to_f32((u16) (word >> 16));
+    }
+}
+
+// Weights i .. i + 7 of matrix w (i a multiple of 8, so the load is aligned) as floats.
+template <int TYPE>
+__device__ __forceinline__ void load8(const void* w, long i, float* out) {
+    if (TYPE == 0) {
+        const u32x4* p = (const u32x4*) ((const float*) w + i);
+        u32x4 a = p[0], b = p[1];
+        out[0] = __uint_as_float(a.x); out[1] = __uint_as_float(a.y); out[2] = __uint_as_float(a.z); out[3] = __uint_as_float(a.w);
+        out[4] = __uint_as_float(b.x); out[5] = __uint_as_float(b.y); out[6] = __uint_as_float(b.z); out[7] = __uint_as_float(b.w);
+    } else {
+        u32x4 a = *(const u32x4*) ((const u16*) w + i);
+        unpack_halves(a.x, TYPE, out);
+        unpack_halves(a.y, TYPE, out + 2);
+        unpack_halves(a.z, TYPE, out + 4);
+        unpack_halves(a.w, TYPE, out + 6);
+    }
+}
+
+__device__ __forceinline__ float load1(const void* w, int type, long i) {
+    if (type == 0) return ((const float*) w)[i];
+    u16 h = ((const u16*) w)[i];
+    return type == 1 ? f16_to_f32(h) : bf16_to_f32(h);
+}
+
+// This lane's share of rows row .. row + count - 1 of w times xs: 8 columns at a time where
+// cols is a multiple of 8 (every row then starts 16-byte aligned), else one at a time.
+template <int TYPE>
+__device__ __forceinline__ void dot_rows(const void* w, long row, int count, int cols, const float* xs, float* acc) {
+    int lane = threadIdx.x % 32;
+    if (cols % 8 == 0) {
+#pragma unroll 2
+        for (int c = lane * 8; c < cols; c += 256) {
+            float xv[8];
+#pragma unroll
+            for (int e = 0; e < 8; e++) xv[e] = xs[c + e];
+#pragma unroll
+            for (int r = 0; r < MV_ROWS; r++) {
+                if (r >= count) break;
+                float wv[8];
+                load8<TYPE>(w, (row + r) * cols + c, wv);
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[r] += wv[e] * xv[e];
+            }
+        }
+    } else {
+        for (int c = lane; c < cols; c += 32) {
+#pragma unroll
+            for (int r = 0; r < MV_ROWS; r++) if (r < count) acc[r] += load1(w, TYPE, (row + r) * cols + c) * xs[c];
+        }
+    }
+}
+
+__device__ __forceinline__ void dot_rows_of(int type, const void* w, long row, int count, int cols, const float* xs, float* acc) {
+    if (type == 0) dot_rows<0>(w, row, count, cols, xs, acc);
+    else if (type == 1) dot_rows<1>(w, row, count, cols, xs, acc);
+    else dot_rows<2>(w, row, count, cols, xs, acc);
+}
+
+// The block's copy of the vector in shared memory: x, or x · norm scaled by RMSNorm's factor
+// when norm is given (the factor is returned, to apply after the dot products: the same sums).
+__device__ float stage_vector(const float* x, const float* norm, float eps, int cols, float* xs) {
+    __shared__ double partial[MV_WARPS];
+    float scale = 1.f;
+    if (norm) {
+        double sum = 0;
+        for (int i = threadIdx.x; i < cols; i += blockDim.x) sum += (double) x[i] * x[i];
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffff, sum, o);
+        if (threadIdx.x % 32 == 0) partial[threadIdx.x / 32] = sum;
+        __syncthreads();
+        double total = 0;
+        for (int w = 0; w < MV_WARPS; w++) total += partial[w];
+        scale = (float) (1.0 / sqrt(total / cols + eps));
+    }
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) xs[i] = norm ? x[i] * norm[i] : x[i];
+    __syncthreads();
+    return scale;
+}
+
+// y = W·x (+ bias) for up to three matrices of cols columns and one type that multiply the same
+// vector (q, k and v; or one matrix, with rows1 = rows2 = 0), RMSNorm of x first when norm is
+// not null; y += instead of = when accumulate (the residual stream). Launch with MV_WARPS·32
+// threads, enough blocks for ceil(rows_i / MV_ROWS) warps of each matrix, 4·cols bytes of
+// shared memory.
+extern "C" __global__ void matvec(int type, int cols, const float* x, const float* norm, float eps, int accumulate,
+                                  const void* w0, const float* b0, float* y0, int rows0,
+                                  const void* w1, const float* b1, float* y1, int rows1,
+                                  const void* w2, const float* b2, float* y2, int rows2) {
+    float* xs = dynamic_shared;
+    float scale = stage_vector(x, norm, eps, cols, xs);
+    int warp = blockIdx.x * MV_WARPS + threadIdx.x / 32;
+    int warps0 = (rows0 + MV_ROWS - 1) / MV_ROWS, warps1 = (rows1 + MV_ROWS - 1) / MV_ROWS;
+    const void* w = w0; const float* b = b0; float* y = y0; int rows = rows0;
+    if (warp >= warps0) {
+        warp -= warps0;
+        w = w1; b = b1; y = y1; rows = rows1;
+        if (warp >= warps1) {
+            warp -= warps1;
+            w = w2; b = b2; y = y2; rows = rows2;
+        }
+    }
+    long row = (long) warp * MV_ROWS;
+    if (row >= rows) return;
+    int count = min(MV_ROWS, rows - (int) row);
+    float acc[MV_ROWS];
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.f;
+    dot_rows_of(type, w, row, count, cols, xs, acc);
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) acc[r] = warp_sum(acc[r]);
+    if (threadIdx.x % 32 == 0) {
+        for (int r = 0; r < count; r++) {
+            float v = acc[r] * scale + (b ? b[row + r] : 0.f);
+            y[row + r] = accumulate ? y[row + r] + v : v;
+        }
+    }
+}
+
+// y = silu(gate·x̂) · (up·x̂), x̂ the RMSNorm of x: the feed-forward's first half in one launch.
+// Launch as matvec, with ceil(rows / MV_ROWS) warps.
+extern "C" __global__ void matvec_gated(int type, int cols, const float* x, const float* norm, float eps,
+                                        const void* gate, const void* up, float* y, int rows) {
+    float* xs = dynamic_shared;
+    float scale = stage_vector(x, norm, eps, cols, xs);
+    long row = (long) (blockIdx.x * MV_WARPS + threadIdx.x / 32) * MV_ROWS;
+    if (row >= rows) return;
+    int count = min(MV_ROWS, rows - (int) row);
+    float g[MV_ROWS], u[MV_ROWS];
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) g[r] = u[r] = 0.f;
+    dot_rows_of(type, gate, row, count, cols, xs, g);
+    dot_rows_of(type, up, row, count, cols, xs, u);
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) {
+        g[r] = warp_sum(g[r]) * scale;
+        u[r] = warp_sum(u[r]) * scale;
+    }
+    if (threadIdx.x % 32 == 0) {
+        for (int r = 0; r < count; r++) y[row + r] = (float) (g[r] / (1.0 + exp((double) -g[r]))) * u[r];
+    }
+}
+
+// One token's RoPE and cache store: its query heads rotated in place, its key heads rotated
+// into the cache row *base_ptr, its values copied there. A thread per (head, pair of dims),
+// the query heads first: pair i < dims/2 is rotated as the rope kernel does, the pairs past
+// the rotated dims are copied as they are.
+extern "C" __global__ void rope_store(float* q, const float* k, const float* v, const float* cos_t, const float* sin_t,
+                                      int heads, int kv_heads, int head_dim, int dims, int neox,
+                                      float* cache_k, float* cache_v, const int* base_ptr) {
+    int pairs = head_dim / 2, half = dims / 2;
+    int id = blockIdx.x * blockDim.x + threadIdx.x;
+    if (id >= (heads + kv_heads) * pairs) return;
+    int head = id / pairs, i = id % pairs;
+    bool query = head < heads;
+    long cache_row = (long) *base_ptr * kv_heads * head_dim + (long) (head - heads) * head_dim;
+    const float* src = query ? q + (long) head * head_dim : k + (long) (head - heads) * head_dim;
+    float* dst = query ? q + (long) head * head_dim : cache_k + cache_row;
+    int a, b;
+    float x0, x1;
+    if (i < half) {
+        a = neox ? i : 2 * i;
+        b = neox ? i + half : 2 * i + 1;
+        float c = cos_t[i], s = sin_t[i];
+        float r0 = src[a], r1 = src[b];
+        x0 = r0 * c - r1 * s;
+        x1 = r0 * s + r1 * c;
+    } else {
+        a = dims + 2 * (i - half);
+        b = a + 1;
+        x0 = src[a];
+        x1 = src[b];
+    }
+    dst[a] = x0;
+    dst[b] = x1;
+    if (!query) {
+        const float* vs = v + (long) (head - heads) * head_dim;
+        cache_v[cache_row + 2 * i] = vs[2 * i];
+        cache_v[cache_row + 2 * i + 1] = vs[2 * i + 1];
+    }
+}
+
 // ---- attention -------------------------------------------------------------------------------
 //
 // New token t (of n, the batch) attends to C context keys (a plan's placed segments, all
@@ -242,11 +459,6 @@ struct Keys {
     }
     __device__ __forceinline__ bool is_window(int j) const { return j < c && window[j]; }
 };
-
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-    return v;
-}
 
 // Merges running softmax states (m, l) of two parts; returns the factors for each part's sums.
 __device__ __forceinline__ void merge(float m_a, float m_b, float* m, float* fa, float* fb) {
@@ -527,6 +739,7 @@ __device__ __forceinline__ u32 pack_half2(float lo, float hi) {
 
 // m16n8k16 exists from compute capability 8.0 (the backend uses these kernels only there); older
 // targets compile a stub so that the module still loads.
+#ifndef PCW_CPU_EMULATION
 __device__ __forceinline__ void mma_16816(float* d, const u32* a, u32 b0, u32 b1) {
 #if __CUDA_ARCH__ >= 800
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
@@ -536,6 +749,7 @@ __device__ __forceinline__ void mma_16816(float* d, const u32* a, u32 b0, u32 b1
     __trap();
 #endif
 }
+#endif
 
 template <int D>
 __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, float scale,

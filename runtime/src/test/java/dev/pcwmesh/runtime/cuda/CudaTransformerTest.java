@@ -362,6 +362,40 @@ class CudaTransformerTest {
         }
     }
 
+    static Stream<Arguments> decodeModels() {
+        List<Arguments> out = new ArrayList<>();
+        for (String arch : List.of("llama", "qwen2", "qwen3")) {
+            for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0)) out.add(Arguments.of(arch, type));
+        }
+        return out.stream();
+    }
+
+    /**
+     * Decode steps on the decode kernels (matvec, matvec_gated, rope_store) against the same
+     * steps run as batches of one (cuBLAS and the per-step kernels) and against the CPU. Llama's
+     * 100-wide feed-forward (but in Q8_0, whose rows are whole blocks of 32) takes the kernels'
+     * one-column-at-a-time path for the down product.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("decodeModels")
+    void decodeKernelsMatchBatchesOfOneAndTheCpu(String arch, GgmlType type) {
+        Path file = dir.resolve("decode-" + arch + "-" + type + ".gguf");
+        RandomModel.write(RandomModel.Spec.defaults(arch).withDim(256).withHeads(4, 2).withFfn(arch.equals("llama") && type != GgmlType.Q8_0 ? 100 : 512)
+                .withType(type).withTied(arch.equals("qwen2")), file, note -> { });
+        int[] prompt = new SplittableRandom(29).ints(10, 0, 512).toArray();
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA);
+             ForwardPass onCpu = ForwardPass.of(cpu); CudaTransformer kernels = new CudaTransformer(gpu);
+             CudaTransformer batches = new CudaTransformer(gpu)) {
+            batches.useDecodeKernels(false);
+            List<float[]> viaKernels = run(kernels, gpu, prompt, 8, plain(gpu), 0), viaBatches = run(batches, gpu, prompt, 8, plain(gpu), 0);
+            double againstBatches = worst(viaKernels, viaBatches), againstCpu = worst(viaKernels, run(onCpu, cpu, prompt, 8, plain(cpu), 0));
+            System.out.printf(Locale.ROOT, "decode kernels %s %s: relative error against batches of one %.3g, against the CPU %.3g%n",
+                    arch, type, againstBatches, againstCpu);
+            assertTrue(againstBatches < tolerance(type), "decode kernels differ from batches of one by " + againstBatches);
+            assertTrue(againstCpu < tolerance(type), "decode kernels differ from the CPU by " + againstCpu);
+        }
+    }
+
     /** A prompt longer than the batch runs in several device batches with the same result. */
     @Test
     void batchesSplitLikeOneBatch() {

@@ -1,0 +1,267 @@
+// Our CUDA kernels (kernels.cu, as shipped) run in the CPU emulator against plain C++ references
+// of what each computes. Built and run by KernelEmulationTest; prints a line per check with its
+// relative error ‖kernel − reference‖ / ‖reference‖ and exits non-zero when one is over its bound.
+#define PCW_CPU_EMULATION
+#include "cuda_emulator.h"
+#include "kernels.cu"
+
+#include <random>
+#include <string>
+
+static int failures = 0;
+static std::mt19937 rng(7);
+
+static std::vector<float> random_floats(size_t n, float scale = 1.f) {
+    std::normal_distribution<float> d(0.f, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+static void check(const std::string& what, const std::vector<float>& got, const std::vector<float>& want, double bound) {
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < want.size(); i++) {
+        diff += (got[i] - want[i]) * (double) (got[i] - want[i]);
+        norm += want[i] * (double) want[i];
+    }
+    double err = std::sqrt(diff / (norm > 0 ? norm : 1));
+    bool ok = got.size() == want.size() && err <= bound && std::isfinite(err);
+    std::printf("%-4s %-60s %.2e (bound %.0e)\n", ok ? "ok" : "FAIL", what.c_str(), err, bound);
+    if (!ok) failures++;
+}
+
+static std::vector<u16> to_f16(const std::vector<float>& v) {
+    std::vector<u16> h(v.size());
+    for (size_t i = 0; i < v.size(); i++) h[i] = f32_to_f16(v[i]);
+    return h;
+}
+
+// ---- references ------------------------------------------------------------------------------
+
+static std::vector<float> ref_rms_norm(const std::vector<float>& x, const std::vector<float>& w, int rows, int n, float eps) {
+    std::vector<float> out(x.size());
+    for (int r = 0; r < rows; r++) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) x[r * n + i] * x[r * n + i];
+        float scale = (float) (1.0 / std::sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[r * n + i] = x[r * n + i] * scale * w[i];
+    }
+    return out;
+}
+
+// Attention of n new tokens over c context keys (window ones flagged) and live keys 0 .. base + t.
+struct AttentionCase {
+    int n, heads, kv_heads, hd, c, base;
+    bool ape;
+    float t = 1.6f, ln_s = 0.3f;
+    std::vector<float> q, ctx_k, ctx_v, live_k, live_v;
+    std::vector<u8> window;
+};
+
+static AttentionCase attention_case(int n, int heads, int kv_heads, int hd, int c, int base, bool ape) {
+    AttentionCase a{n, heads, kv_heads, hd, c, base, ape};
+    int kv = kv_heads * hd;
+    a.q = random_floats((size_t) n * heads * hd);
+    a.ctx_k = random_floats((size_t) std::max(c, 1) * kv);
+    a.ctx_v = random_floats((size_t) std::max(c, 1) * kv);
+    a.live_k = random_floats((size_t) (base + n) * kv);
+    a.live_v = random_floats((size_t) (base + n) * kv);
+    a.window.resize(std::max(c, 1));
+    for (int j = 0; j < c; j++) a.window[j] = j % 3 != 0;
+    return a;
+}
+
+static std::vector<float> ref_attention(const AttentionCase& a) {
+    int kv = a.kv_heads * a.hd, group = a.heads / a.kv_heads;
+    float scale = 1.f / std::sqrt((float) a.hd);
+    std::vector<float> out((size_t) a.n * a.heads * a.hd);
+    for (int t = 0; t < a.n; t++) {
+        for (int h = 0; h < a.heads; h++) {
+            const float* q = &a.q[((size_t) t * a.heads + h) * a.hd];
+            int off = (h / group) * a.hd, visible = a.c + a.base + t + 1;
+            auto key = [&](int j) { return j < a.c ? &a.ctx_k[(size_t) j * kv + off] : &a.live_k[(size_t) (j - a.c) * kv + off]; };
+            auto value = [&](int j) { return j < a.c ? &a.ctx_v[(size_t) j * kv + off] : &a.live_v[(size_t) (j - a.c) * kv + off]; };
+            std::vector<double> s(visible);
+            for (int j = 0; j < visible; j++) {
+                double d = 0;
+                for (int i = 0; i < a.hd; i++) d += (double) q[i] * key(j)[i];
+                s[j] = d * scale;
+            }
+            if (a.ape) {
+                double m = -INFINITY, l = 0;
+                for (int j = 0; j < a.c; j++) if (a.window[j]) m = std::max(m, s[j] / a.t);
+                for (int j = 0; j < a.c; j++) if (a.window[j]) l += std::exp(s[j] / a.t - m);
+                double shift = a.ln_s + (a.t - 1) * (m + std::log(l));
+                for (int j = 0; j < a.c; j++) if (a.window[j]) s[j] = s[j] / a.t + shift;
+            }
+            double m = -INFINITY, l = 0;
+            for (double x : s) m = std::max(m, x);
+            for (double& x : s) l += (x = std::exp(x - m));
+            for (int i = 0; i < a.hd; i++) {
+                double acc = 0;
+                for (int j = 0; j < visible; j++) acc += s[j] * value(j)[i];
+                out[((size_t) t * a.heads + h) * a.hd + i] = (float) (acc / l);
+            }
+        }
+    }
+    return out;
+}
+
+// ---- checks of the kernels the H200 ran (they check the emulator as much as the kernels) -------
+
+static void rms_norm_rows() {
+    int rows = 3, n = 896;
+    auto x = random_floats(rows * n), w = random_floats(n);
+    std::vector<float> out(rows * n);
+    emu::launch(rms_norm, rows, 256, x.data(), w.data(), 1e-6f, out.data(), n);
+    check("rms_norm, 3 rows of 896", out, ref_rms_norm(x, w, rows, n, 1e-6f), 1e-6);
+}
+
+static void attention_kernels() {
+    for (bool ape : {false, true}) {
+        AttentionCase a = attention_case(3, 4, 2, 64, 70, 20, ape);
+        std::vector<float> out(a.q.size());
+        int base = a.base;
+        float scale = 1.f / std::sqrt((float) a.hd);
+        emu::launch(attention_rows, a.n * a.heads, 256, a.q.data(), a.n, a.heads, a.kv_heads, a.hd, scale, a.ctx_k.data(),
+                    a.ctx_v.data(), a.window.data(), a.c, a.live_k.data(), a.live_v.data(), (const int*) &base, (int) ape, a.t,
+                    a.ln_s, out.data());
+        check(std::string("attention_rows, 3 tokens after 70 context and 20 live keys") + (ape ? ", APE" : ""), out,
+              ref_attention(a), 1e-5);
+
+        AttentionCase b = attention_case(40, 4, 2, 64, 50, 10, ape);
+        std::vector<float> tiled(b.q.size());
+        emu::launch(attention_tiled, dim3((b.n + TILE_Q - 1) / TILE_Q, b.heads), 128, b.q.data(), b.n, b.heads, b.kv_heads, b.hd,
+                    scale, b.ctx_k.data(), b.ctx_v.data(), b.window.data(), b.c, b.live_k.data(), b.live_v.data(), b.base,
+                    (int) ape, b.t, b.ln_s, tiled.data());
+        check(std::string("attention_tiled, 40 tokens after 50 context and 10 live keys") + (ape ? ", APE" : ""), tiled,
+              ref_attention(b), 1e-5);
+    }
+    for (int hd : {64, 128}) {
+        AttentionCase a = attention_case(100, 8, 2, hd, 30, 40, false);
+        std::vector<float> out(a.q.size());
+        float scale = 1.f / std::sqrt((float) hd);
+        auto kernel = hd == 64 ? flash_attention_64 : flash_attention_128;
+        emu::launch(kernel, dim3((a.n + FA_ROWS - 1) / FA_ROWS, a.heads), 128, a.q.data(), a.n, a.heads, a.kv_heads, scale,
+                    a.ctx_k.data(), a.ctx_v.data(), a.c, a.live_k.data(), a.live_v.data(), a.base, out.data());
+        check("flash_attention_" + std::to_string(hd) + ", 100 tokens after 30 context and 40 live keys (F16)", out,
+              ref_attention(a), 2e-3);
+    }
+}
+
+// ---- the decode kernels ----------------------------------------------------------------------
+
+// A matrix in one of the device types (0 F32, 1 F16, 2 BF16) and the floats it holds exactly.
+struct Matrix {
+    int type, rows, cols;
+    std::vector<float> values;
+    std::vector<float> f32;
+    std::vector<u16> halves;
+    const void* data() const { return type == 0 ? (const void*) f32.data() : (const void*) halves.data(); }
+};
+
+static Matrix matrix(int type, int rows, int cols) {
+    Matrix m{type, rows, cols, random_floats((size_t) rows * cols, 0.1f)};
+    if (type == 0) m.f32 = m.values;
+    for (float& v : m.values) {
+        if (type == 1) { u16 h = f32_to_f16(v); m.halves.push_back(h); v = f16_to_f32(h); }
+        if (type == 2) { u16 h = f32_to_bf16(v); m.halves.push_back(h); v = bf16_to_f32(h); }
+    }
+    return m;
+}
+
+static std::vector<float> ref_matvec(const Matrix& m, const std::vector<float>& x, const float* bias) {
+    std::vector<float> y(m.rows);
+    for (int r = 0; r < m.rows; r++) {
+        double s = 0;
+        for (int c = 0; c < m.cols; c++) s += (double) m.values[(size_t) r * m.cols + c] * x[c];
+        y[r] = (float) s + (bias ? bias[r] : 0.f);
+    }
+    return y;
+}
+
+static int matvec_blocks(std::initializer_list<int> rows) {
+    int warps = 0;
+    for (int r : rows) warps += (r + MV_ROWS - 1) / MV_ROWS;
+    return (warps + MV_WARPS - 1) / MV_WARPS;
+}
+
+static void matvec_kernels() {
+    const char* names[] = {"F32", "F16", "BF16"};
+    for (int type = 0; type < 3; type++) {
+        for (int cols : {640, 100}) {      // 16-byte loads (2.5 a lane), and the one-at-a-time path
+            std::string shape = std::string(names[type]) + ", " + std::to_string(cols) + " columns";
+            // q, k, v after RMSNorm, with biases; odd row counts leave a warp one row.
+            Matrix wq = matrix(type, 37, cols), wk = matrix(type, 10, cols), wv = matrix(type, 9, cols);
+            auto x = random_floats(cols), norm = random_floats(cols), bq = random_floats(37), bk = random_floats(10),
+                 bv = random_floats(9);
+            std::vector<float> q(37), k(10), v(9);
+            emu::launch(matvec, matvec_blocks({37, 10, 9}), MV_WARPS * 32, type, cols, x.data(), norm.data(), 1e-5f, 0,
+                        wq.data(), bq.data(), q.data(), 37, wk.data(), bk.data(), k.data(), 10, wv.data(), bv.data(), v.data(), 9);
+            auto xn = ref_rms_norm(x, norm, 1, cols, 1e-5f);
+            check("matvec, RMSNorm, q/k/v with biases, " + shape + ": q", q, ref_matvec(wq, xn, bq.data()), 1e-5);
+            check("matvec, RMSNorm, q/k/v with biases, " + shape + ": k", k, ref_matvec(wk, xn, bk.data()), 1e-5);
+            check("matvec, RMSNorm, q/k/v with biases, " + shape + ": v", v, ref_matvec(wv, xn, bv.data()), 1e-5);
+
+            // One matrix added into the residual stream.
+            Matrix wo = matrix(type, 300, cols);
+            auto residual = random_floats(300), y = residual, want = ref_matvec(wo, x, nullptr);
+            for (int r = 0; r < 300; r++) want[r] += residual[r];
+            emu::launch(matvec, matvec_blocks({300}), MV_WARPS * 32, type, cols, x.data(), (const float*) nullptr, 0.f, 1,
+                        wo.data(), (const float*) nullptr, y.data(), 300, (const void*) nullptr, (const float*) nullptr,
+                        (float*) nullptr, 0, (const void*) nullptr, (const float*) nullptr, (float*) nullptr, 0);
+            check("matvec, accumulated into the residual, " + shape, y, want, 1e-5);
+
+            // The gated feed-forward half.
+            Matrix gate = matrix(type, 75, cols), up = matrix(type, 75, cols);
+            std::vector<float> h(75);
+            emu::launch(matvec_gated, matvec_blocks({75}), MV_WARPS * 32, type, cols, x.data(), norm.data(), 1e-5f,
+                        gate.data(), up.data(), h.data(), 75);
+            auto g = ref_matvec(gate, xn, nullptr), u = ref_matvec(up, xn, nullptr);
+            for (int r = 0; r < 75; r++) g[r] = (float) (g[r] / (1.0 + std::exp(-(double) g[r]))) * u[r];
+            check("matvec_gated, RMSNorm, silu(gate) * up, " + shape, h, g, 1e-5);
+        }
+    }
+}
+
+static void rope_store_kernel() {
+    for (int neox : {0, 1}) {
+        for (int dims : {16, 12}) {          // every dim rotated, and a partial rotation
+            int heads = 4, kv_heads = 2, hd = 16, base = 5, half = dims / 2;
+            auto q = random_floats(heads * hd), k = random_floats(kv_heads * hd), v = random_floats(kv_heads * hd);
+            auto cos_t = random_floats(half), sin_t = random_floats(half);
+            std::vector<float> cache_k((base + 2) * kv_heads * hd, 9.f), cache_v(cache_k);
+            std::vector<float> want_q = q, want_k = cache_k, want_v = cache_v;
+            auto rotate = [&](const float* src, float* dst) {
+                for (int i = 0; i < hd; i++) dst[i] = src[i];
+                for (int i = 0; i < half; i++) {
+                    int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+                    dst[a] = src[a] * cos_t[i] - src[b] * sin_t[i];
+                    dst[b] = src[a] * sin_t[i] + src[b] * cos_t[i];
+                }
+            };
+            for (int h = 0; h < heads; h++) rotate(&q[h * hd], &want_q[h * hd]);
+            for (int h = 0; h < kv_heads; h++) {
+                rotate(&k[h * hd], &want_k[(base * kv_heads + h) * hd]);
+                for (int i = 0; i < hd; i++) want_v[(base * kv_heads + h) * hd + i] = v[h * hd + i];
+            }
+            int pairs = (heads + kv_heads) * hd / 2;
+            emu::launch(rope_store, (pairs + 63) / 64, 64, q.data(), (const float*) k.data(), (const float*) v.data(),
+                        (const float*) cos_t.data(), (const float*) sin_t.data(), heads, kv_heads, hd, dims, neox,
+                        cache_k.data(), cache_v.data(), (const int*) &base);
+            std::string what = std::string("rope_store, ") + (neox ? "NeoX" : "normal") + ", " + std::to_string(dims) + " of 16 dims";
+            check(what + ": queries", q, want_q, 1e-6);
+            check(what + ": cached keys", cache_k, want_k, 1e-6);
+            check(what + ": cached values", cache_v, want_v, 0);
+        }
+    }
+}
+
+int main() {
+    rms_norm_rows();
+    attention_kernels();
+    matvec_kernels();
+    rope_store_kernel();
+    std::printf("%d failed\n", failures);
+    return failures == 0 ? 0 : 1;
+}
