@@ -176,10 +176,10 @@ public final class CudaTransformer implements ForwardPass {
      * What a captured step depends on besides the buffers' contents: every device pointer in it
      * (any allocation bumps {@code generation}), the context length and the APE settings.
      */
-    private record StepKey(long generation, int rows, int context, WindowAttention.Ape ape) {}
+    private record StepKey(long generation, int rows, int context, WindowAttention.Ape ape, boolean splitAttention) {}
 
     private void decodeStep(int base, int rows, ContextPlan plan, Rope rope) {
-        StepKey key = new StepKey(s.generation, rows, s.contextLength, plan.windowAttention().ape());
+        StepKey key = new StepKey(s.generation, rows, s.contextLength, plan.windowAttention().ape(), splitAttention(1, base));
         if (!key.equals(s.graphKey)) {
             s.dropGraph();
             device.driver.beginCapture(s.stream);
@@ -479,14 +479,24 @@ public final class CudaTransformer implements ForwardPass {
         long ctxK = s.contextLength > 0 ? s.contextKeys[layer] : 0, ctxV = s.contextLength > 0 ? s.contextValues[layer] : 0;
         if (n >= BATCHED_ATTENTION_FROM) {
             if (flash && ape == null && (headDim == 64 || headDim == 128) && device.hasTensorCoreKernels()) {
+                int kvDim = c.kvDim(), keys = s.contextLength + base + n, padded = (keys + 63) / 64 * 64;
+                long k16 = s.ensureStaged(4L * padded * kvDim), vt16 = k16 + 2L * padded * kvDim;
+                device.launch("stage_kv_f16", padded / 32, kvDim / 32, 256, s.stream, ctxK, ctxV, s.contextLength, s.keys[layer],
+                        s.values[layer], keys, padded, kvDim, k16, vt16);
                 device.launch("flash_attention_" + headDim, CudaDevice.blocks(n, 64), heads, 128, s.stream, s.q, n, heads,
-                        c.kvHeads(), scale, ctxK, ctxV, s.contextLength, s.keys[layer], s.values[layer], base, s.att);
+                        c.kvHeads(), scale, k16, vt16, padded, s.contextLength, base, s.att);
             } else {
                 batchedAttention(layer, n, base, scale, apeOn, temperature, lnScale);
             }
             return;
         }
-        if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
+        if (splitAttention(n, base)) {
+            int splits = attentionSplits();
+            long partial = s.ensurePartial(4L * heads * splits * (4 + 2 * headDim));
+            device.launch("attention_split", heads, splits, 32 * SPLIT_WARPS, s.stream, s.q, heads, c.kvHeads(), headDim, scale, ctxK,
+                    ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, partial);
+            device.launch("attention_merge", heads, 1, 128, s.stream, partial, heads, headDim, splits, apeOn, temperature, lnScale, s.att);
+        } else if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
             device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, s.q, n, heads, c.kvHeads(), headDim,
                     scale, ctxK, ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], base, apeOn, temperature,
                     lnScale, s.att);
@@ -496,6 +506,25 @@ public final class CudaTransformer implements ForwardPass {
         }
     }
 
+    /** One token attends to at least this many keys in splits (attention_split and attention_merge). */
+    static final int SPLIT_ATTENTION_FROM = 512;
+    /** Warps a block of attention_split (SPLIT_WARPS in kernels.cu). */
+    private static final int SPLIT_WARPS = 4;
+
+    /**
+     * Whether one token's attention over its keys runs split across blocks: attention_rows gives
+     * a (token, head) one block, so 14 heads leave most of an H200's 132 multiprocessors idle
+     * while a long context is read.
+     */
+    private boolean splitAttention(int n, int base) {
+        return n == 1 && s.contextLength + base + 1 >= SPLIT_ATTENTION_FROM;
+    }
+
+    /** Splits of a head's keys: about two blocks a multiprocessor over all heads. */
+    private int attentionSplits() {
+        return Math.clamp((2L * device.multiprocessors() + c.heads() - 1) / c.heads(), 2, 64);
+    }
+
     /** Whether long batches use the flash-attention kernel where it applies. */
     private boolean flash = false;
 
@@ -503,9 +532,11 @@ public final class CudaTransformer implements ForwardPass {
      * Long batches (prefill) take attention through the flash-attention kernel (F16 on the tensor
      * cores, no score matrix in memory) when the plan has no APE and heads are 64 or 128 wide on a
      * GPU of compute capability 8.0 or later; otherwise, or when this is off, through cuBLAS.
-     * Off by default: on an H200 the kernel is right (5e-4 from the CPU) but slower than cuBLAS
-     * (35 against 25 ms of attention for 4,096 tokens of the Qwen2.5-0.5B shape; its tiles are
-     * converted from the float cache one value per thread, see runtime/src/test/gpu/RESULTS.md).
+     * Off by default: on an H200 its first version was right (5e-4 from the CPU) but slower than
+     * cuBLAS (35 against 25 ms of attention for 4,096 tokens of the Qwen2.5-0.5B shape), its
+     * tiles converted from the float cache one value per thread. The kernel now copies tiles
+     * from keys and values staged in F16 once a layer (stage_kv_f16); that version has run only
+     * in the CPU emulator so far (runtime/src/test/gpu/RESULTS.md).
      */
     public void useFlashAttention(boolean on) {
         flash = on;
@@ -666,7 +697,7 @@ public final class CudaTransformer implements ForwardPass {
         long tokens, cos, sin, base, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
-        long scores, scoreBytes;
+        long scores, scoreBytes, staged, stagedBytes, partial, partialBytes;
 
         KvCache host;
         int cacheCapacity, deviceLength, hostValid;
@@ -684,7 +715,7 @@ public final class CudaTransformer implements ForwardPass {
             this.cublas = new Cublas(stream, workspace, WORKSPACE_BYTES);
         }
 
-        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes; }
+        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes + stagedBytes + partialBytes; }
 
         long alloc(long size) {
             generation++;
@@ -737,6 +768,26 @@ public final class CudaTransformer implements ForwardPass {
             batchBuffers.add(p);
             batchBytes += size;
             return p;
+        }
+
+        /** The splits' softmax states of split attention, at least {@code bytes} long. */
+        long ensurePartial(long bytes) {
+            if (bytes > partialBytes) {
+                if (partial != 0) device.driver.free(partial);
+                partial = alloc(bytes);
+                partialBytes = bytes;
+            }
+            return partial;
+        }
+
+        /** Keys and transposed values in F16 for the flash kernel, at least {@code bytes} long. */
+        long ensureStaged(long bytes) {
+            if (bytes > stagedBytes) {
+                if (staged != 0) device.driver.free(staged);
+                staged = alloc(bytes);
+                stagedBytes = bytes;
+            }
+            return staged;
         }
 
         /** The score matrices of batched attention, at least {@code bytes} long. */
@@ -842,6 +893,8 @@ public final class CudaTransformer implements ForwardPass {
             if (logitsHost != null) device.driver.hostFree(logitsHost);
             if (stepHost != null) device.driver.hostFree(stepHost);
             if (scores != 0) device.driver.free(scores);
+            if (staged != 0) device.driver.free(staged);
+            if (partial != 0) device.driver.free(partial);
             freeCache();
             freeContext();
             cublas.close();

@@ -562,6 +562,145 @@ extern "C" __global__ void attention_rows(const float* q, int n, int heads, int 
     }
 }
 
+// Split-K attention of one token over a long context (decode): the visible keys are cut into
+// gridDim.y splits, a block of SPLIT_WARPS warps per (query head, split), and attention_merge
+// combines the splits' softmax states. In a warp each lane scores a key of its own over the
+// whole head, so a warp scores 32 keys where attention_rows' warps score one; the values are
+// then summed with the lanes owning dims, each key's weight passed round by a shuffle. With APE,
+// window keys (score s/T) and the others are kept as two states: the window's shift,
+// ln S + (T - 1)·LSE, needs every window key's score, and the merge has them all.
+#define SPLIT_WARPS 4
+#define MAX_HEAD_DIM 256
+#define SPLIT_STATE(head_dim) (4 + 2 * (head_dim))   // floats per (head, split): m, l of both kinds, then their sums
+
+extern "C" __global__ void attention_split(const float* q, int heads, int kv_heads, int head_dim, float scale,
+                                           const float* ctx_k, const float* ctx_v, const u8* window, int c,
+                                           const float* live_k, const float* live_v, const int* base_ptr,
+                                           int ape, float ape_t, float* partial) {
+    int h = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
+    int kv_off = (h / (heads / kv_heads)) * head_dim;
+    Keys keys = {ctx_k, ctx_v, window, c, live_k, live_v, kv_heads * head_dim};
+    int visible = c + *base_ptr + 1;
+    int chunk = (visible + splits - 1) / splits;
+    int from = split * chunk, to = min(visible, from + chunk);
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    __shared__ float qs[MAX_HEAD_DIM];
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) qs[d] = q[(long) h * head_dim + d];
+    __syncthreads();
+
+    float m[2] = {NEG_INF, NEG_INF}, l[2] = {0.f, 0.f};     // kind 0: other keys, 1: window keys under APE
+    float acc[2][MAX_DIMS_PER_LANE];
+#pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) acc[0][i] = acc[1][i] = 0.f;
+    for (int j0 = from + warp * 32; j0 < to; j0 += SPLIT_WARPS * 32) {
+        int j = j0 + lane, kind = 0;
+        float s = NEG_INF;
+        if (j < to) {
+            const float* k = keys.k(j) + kv_off;
+            float dot = 0.f;
+            if (head_dim % 4 == 0) {                            // rows then start 16-byte aligned
+                for (int d = 0; d < head_dim; d += 4) {
+                    u32x4 kv = *(const u32x4*) (k + d);
+                    dot += qs[d] * __uint_as_float(kv.x) + qs[d + 1] * __uint_as_float(kv.y)
+                         + qs[d + 2] * __uint_as_float(kv.z) + qs[d + 3] * __uint_as_float(kv.w);
+                }
+            } else {
+                for (int d = 0; d < head_dim; d++) dot += qs[d] * k[d];
+            }
+            s = dot * scale;
+            if (ape && keys.is_window(j)) {
+                s /= ape_t;
+                kind = 1;
+            }
+        }
+        for (int kd = 0; kd < (ape ? 2 : 1); kd++) {
+            float mine = kind == kd ? s : NEG_INF;
+            float tile_max = mine;
+            for (int o = 16; o > 0; o >>= 1) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffff, tile_max, o));
+            if (tile_max == NEG_INF) continue;                  // the same in every lane
+            float m_new = fmaxf(m[kd], tile_max);
+            float alpha = m[kd] == NEG_INF ? 0.f : expf(m[kd] - m_new);
+            float p = mine == NEG_INF ? 0.f : expf(mine - m_new);
+            l[kd] = l[kd] * alpha + warp_sum(p);
+#pragma unroll
+            for (int i = 0; i < MAX_DIMS_PER_LANE; i++) acc[kd][i] *= alpha;
+            int count = min(32, to - j0);
+            for (int jj = 0; jj < count; jj++) {
+                float pj = __shfl_sync(0xffffffff, p, jj);
+                if (pj == 0.f) continue;                        // the same in every lane
+                const float* v = keys.v(j0 + jj) + kv_off;
+#pragma unroll
+                for (int i = 0; i < MAX_DIMS_PER_LANE; i++) {
+                    int d = lane + 32 * i;
+                    if (d < head_dim) acc[kd][i] += pj * v[d];
+                }
+            }
+            m[kd] = m_new;
+        }
+    }
+
+    // The block's warps merged into the split's state.
+    __shared__ float sm_ml[SPLIT_WARPS][4];
+    __shared__ float sm_acc[SPLIT_WARPS][2][MAX_HEAD_DIM];
+    if (lane == 0) {
+        sm_ml[warp][0] = m[0]; sm_ml[warp][1] = l[0]; sm_ml[warp][2] = m[1]; sm_ml[warp][3] = l[1];
+    }
+#pragma unroll
+    for (int i = 0; i < MAX_DIMS_PER_LANE; i++) {
+        int d = lane + 32 * i;
+        if (d < head_dim) { sm_acc[warp][0][d] = acc[0][i]; sm_acc[warp][1][d] = acc[1][i]; }
+    }
+    __syncthreads();
+    float* state = partial + ((long) h * splits + split) * SPLIT_STATE(head_dim);
+    for (int kd = 0; kd < 2; kd++) {
+        float M = NEG_INF, L = 0.f;
+        for (int w = 0; w < SPLIT_WARPS; w++) M = fmaxf(M, sm_ml[w][2 * kd]);
+        float f[SPLIT_WARPS];
+        for (int w = 0; w < SPLIT_WARPS; w++) {
+            f[w] = sm_ml[w][2 * kd] == NEG_INF ? 0.f : expf(sm_ml[w][2 * kd] - M);
+            L += sm_ml[w][2 * kd + 1] * f[w];
+        }
+        if (threadIdx.x == 0) { state[2 * kd] = M; state[2 * kd + 1] = L; }
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+            float a = 0.f;
+            for (int w = 0; w < SPLIT_WARPS; w++) a += sm_acc[w][kd][d] * f[w];
+            state[4 + kd * head_dim + d] = a;
+        }
+    }
+}
+
+// The splits' states of each query head combined (one block per head): each kind's state over
+// all splits, then APE's shift from the window keys' combined state, then one softmax of both.
+extern "C" __global__ void attention_merge(const float* partial, int heads, int head_dim, int splits, int ape, float ape_t,
+                                           float ape_ln_s, float* out) {
+    int h = blockIdx.x;
+    const float* states = partial + (long) h * splits * SPLIT_STATE(head_dim);
+    float M[2], L[2];
+    for (int kd = 0; kd < 2; kd++) {
+        M[kd] = NEG_INF;
+        L[kd] = 0.f;
+        for (int sp = 0; sp < splits; sp++) M[kd] = fmaxf(M[kd], states[sp * SPLIT_STATE(head_dim) + 2 * kd]);
+        for (int sp = 0; sp < splits; sp++) {
+            const float* st = states + sp * SPLIT_STATE(head_dim);
+            if (st[2 * kd] != NEG_INF) L[kd] += st[2 * kd + 1] * expf(st[2 * kd] - M[kd]);
+        }
+    }
+    float shift = ape && M[1] != NEG_INF ? ape_ln_s + (ape_t - 1.f) * (M[1] + logf(L[1])) : 0.f;
+    float window_max = M[1] == NEG_INF ? NEG_INF : M[1] + shift;
+    float top = fmaxf(M[0], window_max);
+    float f0 = M[0] == NEG_INF ? 0.f : expf(M[0] - top), f1 = window_max == NEG_INF ? 0.f : expf(window_max - top);
+    float total = L[0] * f0 + L[1] * f1;
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float a = 0.f;
+        for (int sp = 0; sp < splits; sp++) {
+            const float* st = states + sp * SPLIT_STATE(head_dim);
+            if (st[0] != NEG_INF) a += st[4 + d] * expf(st[0] - M[0]) * f0;
+            if (st[2] != NEG_INF) a += st[4 + head_dim + d] * expf(st[2] - M[1]) * f1;
+        }
+        out[(long) h * head_dim + d] = a / total;
+    }
+}
+
 // Tiled attention for a batch (prefill): a block of 128 threads serves TILE_Q = 32 consecutive
 // tokens of one query head, four threads per token, each owning dims sub + 4i; keys and values
 // pass through shared memory TILE_K at a time, so each is read once per 32 tokens.
@@ -729,9 +868,36 @@ extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, i
 // read 32-bit pairs); scores stay in registers, the softmax is online, and the score fragments
 // become the A operand of the value product directly. Same visibility as the other attention
 // kernels: c context keys, then live keys 0 .. base + t.
+//
+// The keys and values are staged once a layer by stage_kv_f16: the context's and the live ones
+// in one F16 array of keys and one of values transposed, padded with zeros to whole tiles. A
+// tile is then 16-byte copies into shared memory; converting and transposing the float cache
+// inside the tile loop (one value a thread) made the first version slower than cuBLAS.
 
 #define FA_ROWS 64
 #define FA_KEYS 64
+#define STAGE_TILE 32
+
+// k16[j][i] = keys[j][i] and vt16[i][j] = values[j][i] as F16 for the `keys` keys (the c context
+// keys, then the live ones), zero for j up to `padded`; i < kv_dim. Blocks of 32 × 8 threads
+// take 32 keys × 32 dims, transposing through shared memory so that both writes are coalesced.
+extern "C" __global__ void stage_kv_f16(const float* ctx_k, const float* ctx_v, int c, const float* live_k, const float* live_v,
+                                        int keys, int padded, int kv_dim, u16* k16, u16* vt16) {
+    __shared__ float tile[STAGE_TILE][STAGE_TILE + 1];
+    Keys kv = {ctx_k, ctx_v, 0, c, live_k, live_v, kv_dim};
+    int j0 = blockIdx.x * STAGE_TILE, i0 = blockIdx.y * STAGE_TILE;
+    int tx = threadIdx.x % STAGE_TILE, ty = threadIdx.x / STAGE_TILE;
+    for (int r = ty; r < STAGE_TILE; r += blockDim.x / STAGE_TILE) {
+        int j = j0 + r, i = i0 + tx;
+        bool in = j < keys;
+        k16[(long) j * kv_dim + i] = f32_to_f16(in ? kv.k(j)[i] : 0.f);
+        tile[r][tx] = in ? kv.v(j)[i] : 0.f;
+    }
+    __syncthreads();
+    for (int r = ty; r < STAGE_TILE; r += blockDim.x / STAGE_TILE) {
+        vt16[(long) (i0 + r) * padded + j0 + tx] = f32_to_f16(tile[tx][r]);
+    }
+}
 
 __device__ __forceinline__ u32 pack_half2(float lo, float hi) {
     return (u32) f32_to_f16(lo) | ((u32) f32_to_f16(hi) << 16);
@@ -753,15 +919,13 @@ __device__ __forceinline__ void mma_16816(float* d, const u32* a, u32 b0, u32 b1
 
 template <int D>
 __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, float scale,
-                                const float* ctx_k, const float* ctx_v, int c,
-                                const float* live_k, const float* live_v, int base, float* out) {
+                                const u16* k16, const u16* vt16, int padded, int c, int base, float* out) {
     const int KS = D + 8;           // padded row of the key tile, in halves: conflict-free pair reads
     const int VS = FA_KEYS + 8;     // padded row of the transposed value tile
-    __shared__ u16 ks[FA_KEYS * (D + 8)];
-    __shared__ u16 vt[D * (FA_KEYS + 8)];
+    alignas(16) __shared__ u16 ks[FA_KEYS * (D + 8)];
+    alignas(16) __shared__ u16 vt[D * (FA_KEYS + 8)];
 
-    int h = blockIdx.y, group = heads / kv_heads, kv_off = (h / group) * D;
-    Keys keys = {ctx_k, ctx_v, 0, c, live_k, live_v, kv_heads * D};
+    int h = blockIdx.y, group = heads / kv_heads, kv_off = (h / group) * D, kv_dim = kv_heads * D;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
     int row0 = blockIdx.x * FA_ROWS + warp * 16;       // this warp's first token
     int rows[2] = {row0 + g, row0 + g + 8};
@@ -790,11 +954,14 @@ __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, 
 
     for (int j0 = 0; j0 < block_keys; j0 += FA_KEYS) {
         __syncthreads();
-        for (int e = threadIdx.x; e < FA_KEYS * D; e += blockDim.x) {
-            int r = e / D, d = e % D;
-            bool in = j0 + r < block_keys;
-            ks[r * KS + d] = f32_to_f16(in ? keys.k(j0 + r)[kv_off + d] : 0.f);
-            vt[d * VS + r] = f32_to_f16(in ? keys.v(j0 + r)[kv_off + d] : 0.f);
+        // 8 halves a copy: key rows j0.. of this head's dims, value rows (dims) of keys j0..
+        for (int e = threadIdx.x; e < FA_KEYS * D / 8; e += blockDim.x) {
+            int r = e / (D / 8), d = e % (D / 8) * 8;
+            *(u32x4*) (ks + r * KS + d) = *(const u32x4*) (k16 + (long) (j0 + r) * kv_dim + kv_off + d);
+        }
+        for (int e = threadIdx.x; e < D * FA_KEYS / 8; e += blockDim.x) {
+            int d = e / (FA_KEYS / 8), r = e % (FA_KEYS / 8) * 8;
+            *(u32x4*) (vt + d * VS + r) = *(const u32x4*) (vt16 + (long) (kv_off + d) * padded + j0 + r);
         }
         __syncthreads();
 
@@ -873,13 +1040,11 @@ __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, 
 }
 
 extern "C" __global__ void flash_attention_64(const float* q, int n, int heads, int kv_heads, float scale,
-                                              const float* ctx_k, const float* ctx_v, int c,
-                                              const float* live_k, const float* live_v, int base, float* out) {
-    flash_attention<64>(q, n, heads, kv_heads, scale, ctx_k, ctx_v, c, live_k, live_v, base, out);
+                                              const u16* k16, const u16* vt16, int padded, int c, int base, float* out) {
+    flash_attention<64>(q, n, heads, kv_heads, scale, k16, vt16, padded, c, base, out);
 }
 
 extern "C" __global__ void flash_attention_128(const float* q, int n, int heads, int kv_heads, float scale,
-                                               const float* ctx_k, const float* ctx_v, int c,
-                                               const float* live_k, const float* live_v, int base, float* out) {
-    flash_attention<128>(q, n, heads, kv_heads, scale, ctx_k, ctx_v, c, live_k, live_v, base, out);
+                                               const u16* k16, const u16* vt16, int padded, int c, int base, float* out) {
+    flash_attention<128>(q, n, heads, kv_heads, scale, k16, vt16, padded, c, base, out);
 }

@@ -236,6 +236,36 @@ class CudaTransformerTest {
         }
     }
 
+    /**
+     * Decode steps over more than {@link CudaTransformer#SPLIT_ATTENTION_FROM} keys (a prefix and
+     * twelve parallel windows) take split attention (attention_split, attention_merge), plain
+     * and with APE, against the CPU.
+     */
+    @Test
+    void longContextDecodeStepsSplitAttentionLikeTheCpu() {
+        Path file = TestModels.shared(Stories260K.FILE);
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA)) {
+            SplittableRandom rng = new SplittableRandom(13);
+            int[] prefix = {1, 403, 407};
+            Encoder encoder = new Encoder(cpu);
+            KvSegment encodedPrefix = encoder.encode(prefix, 0);
+            List<KvSegment> windows = new ArrayList<>();
+            for (int w = 0; w < 12; w++) windows.add(encoder.encode(rng.ints(48, 3, 512).toArray(), prefix.length, encodedPrefix));
+            for (WindowAttention rule : List.of(WindowAttention.plain(), WindowAttention.ape(0.8f, 0.9f))) {
+                ContextPlan cpuPlan = plan(cpu, encodedPrefix, windows, rule), gpuPlan = plan(gpu, encodedPrefix, windows, rule);
+                assertTrue(gpuPlan.contextTokens() >= CudaTransformer.SPLIT_ATTENTION_FROM, "the plan is too short to split");
+                int[] question = rng.ints(8, 3, 512).toArray();
+                try (ForwardPass onCpu = ForwardPass.of(cpu); ForwardPass onGpu = ForwardPass.of(gpu)) {
+                    double err = worst(run(onGpu, gpu, question, 6, gpuPlan.attention(), gpuPlan.nextPosition()),
+                            run(onCpu, cpu, question, 6, cpuPlan.attention(), cpuPlan.nextPosition()));
+                    System.out.printf(Locale.ROOT, "split attention over %d context keys, %s: max relative error of logits %.3g%n",
+                            gpuPlan.contextTokens(), rule.ape() == null ? "plain" : "APE", err);
+                    assertTrue(err < 1e-4, "split attention logits differ by " + err);
+                }
+            }
+        }
+    }
+
     private static ContextPlan plan(Model m, KvSegment prefix, List<KvSegment> windows, WindowAttention rule) {
         ContextPlan.Builder b = ContextPlan.builder(m, PositionEncoding.of(m)).windowAttention(rule);
         b.place(prefix, 0, ContextPlan.Role.PREFIX);

@@ -59,8 +59,9 @@ public final class GpuCheck {
                     double flops = prefillFlops(m.config(), 4096);
                     double tflops = flops * pp / 4096 / 1e12;
                     long deviceBytes = CudaWeights.of(m).bytes;
-                    profile(out, m, 4096);
-                    profile(out, m, 1);
+                    profile(out, m, 4096, false);
+                    profile(out, m, 4096, true);
+                    profile(out, m, 1, false);
                     double gbs = deviceBytes * tg / 1e9;
                     summary.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f %% | %.1f | %.0f | %.1f %% |%n", shape.name(), type,
                             pp, tflops, 100 * tflops / denseTflops, tg, gbs, 100 * gbs / bandwidthGbs));
@@ -73,10 +74,14 @@ public final class GpuCheck {
                 + " dequantised to F16 on the GPU)%n", denseTflops, bandwidthGbs);
     }
 
-    /** Where the time of one prefill of {@code n} tokens goes (n = 1: 32 decode steps), by step, from CUDA events. */
-    static void profile(PrintWriter out, Model m, int n) {
+    /**
+     * Where the time of one prefill of {@code n} tokens goes (n = 1: 32 decode steps), by step,
+     * from CUDA events, with attention through the flash kernel or cuBLAS.
+     */
+    static void profile(PrintWriter out, Model m, int n, boolean flash) {
         ModelConfig c = m.config();
         try (CudaTransformer pass = new CudaTransformer(m)) {
+            pass.useFlashAttention(flash);
             KvCache cache = new KvCache(c.layers(), c.kvDim(), Math.max(n, 33), false);
             int[] tokens = new java.util.SplittableRandom(1).ints(n, 0, c.vocabSize()).toArray();
             int steps = n == 1 ? 32 : 1;
@@ -110,7 +115,7 @@ public final class GpuCheck {
                 }
             }
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "profile %s: wall %.2f ms, GPU events %.2f ms:",
-                    n == 1 ? "32 decode steps" : "prefill " + n, wall, gpu));
+                    n == 1 ? "32 decode steps" : "prefill " + n + (flash ? ", flash attention" : ", cuBLAS attention"), wall, gpu));
             profiled.forEach((step, ms) -> line.append(String.format(Locale.ROOT, " %s %.2f;", step, ms)));
             out.println(line);
         }
