@@ -265,6 +265,116 @@ static void matvec_kernels() {
     }
 }
 
+// GGUF blocks of a quantized type (the kernels' codes 3..6), random, and their values as ggml's
+// dequantize_row_* gives them.
+struct QuantMatrix {
+    int type, rows, cols;
+    std::vector<u8> bytes;
+    std::vector<float> values;
+};
+
+static float half_at(const u8* p) { return f16_to_f32((u16) (p[0] | (p[1] << 8))); }
+
+static QuantMatrix quant_matrix(int type, int rows, int cols) {
+    int block = type <= 4 ? 32 : 256, size = type == 3 ? 34 : type == 4 ? 18 : type == 5 ? 144 : 210;
+    QuantMatrix m{type, rows, cols};
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+    long blocks = (long) rows * cols / block;
+    m.bytes.resize(blocks * size);
+    for (u8& b : m.bytes) b = (u8) byte(rng);
+    for (long b = 0; b < blocks; b++) {
+        u8* p = &m.bytes[b * size];
+        auto put_half = [](u8* at, float v) { u16 h = f32_to_f16(v); at[0] = h & 0xff; at[1] = h >> 8; };
+        if (type <= 5) put_half(p, scale(rng));
+        if (type == 5) put_half(p + 2, scale(rng));
+        if (type == 6) put_half(p + 208, scale(rng));
+        float* out = nullptr;
+        m.values.resize((b + 1) * block);
+        out = &m.values[b * block];
+        if (type == 3) {
+            for (int j = 0; j < 32; j++) out[j] = half_at(p) * (float) (i8) p[2 + j];
+        } else if (type == 4) {
+            for (int j = 0; j < 16; j++) {
+                out[j] = half_at(p) * (float) ((p[2 + j] & 0xf) - 8);
+                out[j + 16] = half_at(p) * (float) ((p[2 + j] >> 4) - 8);
+            }
+        } else if (type == 5) {
+            const u8* sc = p + 4;
+            for (int j = 0; j < 4; j++) {
+                for (int hi = 0; hi < 2; hi++) {
+                    int is = 2 * j + hi, s, mn;
+                    if (is < 4) { s = sc[is] & 63; mn = sc[is + 4] & 63; }
+                    else { s = (sc[is + 4] & 0xf) | ((sc[is - 4] >> 6) << 4); mn = (sc[is + 4] >> 4) | ((sc[is] >> 6) << 4); }
+                    for (int l = 0; l < 32; l++) {
+                        u8 q = p[16 + 32 * j + l];
+                        out[64 * j + 32 * hi + l] = half_at(p) * s * (float) (hi ? q >> 4 : q & 0xf) - half_at(p + 2) * mn;
+                    }
+                }
+            }
+        } else {
+            for (int n = 0; n < 2; n++) {
+                const u8* ql = p + 64 * n; const u8* qh = p + 128 + 32 * n; const i8* sc = (const i8*) (p + 192 + 8 * n);
+                for (int l = 0; l < 32; l++) {
+                    int is = l / 16;
+                    out[128 * n + l] = half_at(p + 208) * sc[is] * (float) (((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32);
+                    out[128 * n + l + 32] = half_at(p + 208) * sc[is + 2] * (float) (((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32);
+                    out[128 * n + l + 64] = half_at(p + 208) * sc[is + 4] * (float) (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+                    out[128 * n + l + 96] = half_at(p + 208) * sc[is + 6] * (float) (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+                }
+            }
+        }
+    }
+    return m;
+}
+
+static std::vector<float> ref_matvec(const QuantMatrix& m, const std::vector<float>& x) {
+    Matrix plain{0, m.rows, m.cols, m.values};
+    return ref_matvec(plain, x, nullptr);
+}
+
+static void quantized_kernels() {
+    const char* names[] = {"", "", "", "Q8_0", "Q4_0", "Q4_K", "Q6_K"};
+    for (int type = 3; type <= 6; type++) {
+        int cols = type <= 4 ? 1088 : 768;        // Q8_0/Q4_0: 34 blocks a row (a lane takes two, two lanes none)
+        QuantMatrix w = quant_matrix(type, 21, cols);
+        std::string name = names[type];
+
+        // The reference's values against the dequant kernels the H200 checked against the host.
+        std::vector<u16> halves(w.values.size());
+        long blocks = (long) w.values.size() / (type <= 4 ? 32 : 256);
+        auto dequant = type == 3 ? dequant_q8_0 : type == 4 ? dequant_q4_0 : type == 5 ? dequant_q4_k : dequant_q6_k;
+        emu::launch(dequant, (int) ((blocks + 255) / 256), 256, (const u8*) w.bytes.data(), halves.data(), blocks);
+        std::vector<float> dequantized(halves.size());
+        for (size_t i = 0; i < halves.size(); i++) dequantized[i] = f16_to_f32(halves[i]);
+        check("dequant_" + name + " against the test's reference values (F16 rounding)", dequantized, w.values, 1e-3);
+
+        auto x = random_floats(cols), norm = random_floats(cols), bias = random_floats(21);
+        std::vector<float> y(21);
+        emu::launch(matvec, matvec_blocks({21}), MV_WARPS * 32, type, cols, x.data(), norm.data(), 1e-5f, 0,
+                    (const void*) w.bytes.data(), bias.data(), y.data(), 21, (const void*) nullptr, (const float*) nullptr,
+                    (float*) nullptr, 0, (const void*) nullptr, (const float*) nullptr, (float*) nullptr, 0);
+        auto xn = ref_rms_norm(x, norm, 1, cols, 1e-5f);
+        auto want = ref_matvec(w, xn);
+        for (int r = 0; r < 21; r++) want[r] += bias[r];
+        check("matvec, RMSNorm, bias, " + name + " blocks read as stored, " + std::to_string(cols) + " columns", y, want, 1e-5);
+
+        QuantMatrix up = quant_matrix(type, 21, cols);
+        std::vector<float> h(21);
+        emu::launch(matvec_gated, matvec_blocks({21}), MV_WARPS * 32, type, cols, x.data(), norm.data(), 1e-5f,
+                    (const void*) w.bytes.data(), (const void*) up.bytes.data(), h.data(), 21);
+        auto g = ref_matvec(w, xn), u = ref_matvec(up, xn);
+        for (int r = 0; r < 21; r++) g[r] = (float) (g[r] / (1.0 + std::exp(-(double) g[r]))) * u[r];
+        check("matvec_gated, " + name, h, g, 1e-5);
+
+        int tokens[] = {20, 0, 7};
+        std::vector<float> rows(3 * cols), want_rows;
+        emu::launch(embed_rows, 3, 256, (const void*) w.bytes.data(), type, (const int*) tokens, cols, rows.data());
+        for (int t : tokens) want_rows.insert(want_rows.end(), w.values.begin() + (long) t * cols, w.values.begin() + (long) (t + 1) * cols);
+        check("embed_rows, " + name, rows, want_rows, 1e-6);
+    }
+}
+
 static void rope_store_kernel() {
     for (int neox : {0, 1}) {
         for (int dims : {16, 12}) {          // every dim rotated, and a partial rotation
@@ -303,6 +413,7 @@ int main() {
     attention_kernels();
     split_attention();
     matvec_kernels();
+    quantized_kernels();
     rope_store_kernel();
     std::printf("%d failed\n", failures);
     return failures == 0 ? 0 : 1;

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -56,6 +57,29 @@ public final class CudaDevice {
         kernelTarget = image.target();
         MemorySegment module = driver.loadModule(image.bytes());
         for (String fn : KERNELS) functions.put(fn, driver.function(module, fn));
+        // The matvec kernels hold their vector in dynamic shared memory: past the default 48 KiB
+        // (12,288 columns) a kernel must opt in, up to what the device allows a block, less room
+        // for the kernel's own shared variables.
+        int sharedBytes = DEFAULT_SHARED_BYTES;
+        int optIn = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) - STATIC_SHARED_RESERVE;
+        if (optIn > sharedBytes) {
+            for (String fn : List.of("matvec", "matvec_gated")) {
+                driver.setFunctionAttribute(functions.get(fn), CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn);
+            }
+            sharedBytes = optIn;
+        }
+        matVecSharedBytes = sharedBytes;
+    }
+
+    /** Dynamic shared memory any kernel may take without opting in. */
+    static final int DEFAULT_SHARED_BYTES = 48 * 1024;
+    /** Shared memory kept back for a kernel's static shared variables when it opts in to more. */
+    private static final int STATIC_SHARED_RESERVE = 1024;
+    private final int matVecSharedBytes;
+
+    /** The widest vector, in floats, that the matvec kernels can hold in shared memory on this device. */
+    int matVecMaxColumns() {
+        return matVecSharedBytes / 4;
     }
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
@@ -180,7 +204,10 @@ public final class CudaDevice {
         launchShared(name, gridX, gridY, block, 0, stream, args);
     }
 
-    /** {@link #launch} with {@code sharedBytes} of dynamic shared memory (at most 48 KiB, the default limit). */
+    /**
+     * {@link #launch} with {@code sharedBytes} of dynamic shared memory: at most 48 KiB, or for the
+     * matvec kernels {@link #matVecMaxColumns} floats.
+     */
     void launchShared(String name, int gridX, int gridY, int block, int sharedBytes, MemorySegment stream, Object... args) {
         MemorySegment fn = functions.get(name);
         if (fn == null) throw new IllegalArgumentException("no kernel " + name);

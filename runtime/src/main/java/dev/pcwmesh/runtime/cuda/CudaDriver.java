@@ -21,6 +21,8 @@ final class CudaDriver {
     static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
     static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+    static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+    static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
             cuDeviceGetAttribute, cuDeviceTotalMem, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuMemGetInfo,
@@ -28,7 +30,7 @@ final class CudaDriver {
             cuStreamCreate, cuStreamSynchronize, cuStreamDestroy, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventElapsedTime, cuEventDestroy, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
             cuGetErrorName, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate, cuGraphLaunch, cuGraphExecDestroy,
-            cuGraphDestroy, cuMemAllocHost, cuMemFreeHost;
+            cuGraphDestroy, cuMemAllocHost, cuMemFreeHost, cuFuncSetAttribute;
 
     CudaDriver() {
         NativeCalls lib = new NativeCalls("libcuda", CudaLibraries.open("the CUDA driver", "libcuda"));
@@ -58,6 +60,7 @@ final class CudaDriver {
         cuEventDestroy = lib.status("cuEventDestroy_v2", ADDRESS);
         cuModuleLoadData = lib.status("cuModuleLoadData", ADDRESS, ADDRESS);
         cuModuleGetFunction = lib.status("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
+        cuFuncSetAttribute = lib.status("cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
         cuLaunchKernel = lib.status("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         cuGetErrorName = lib.status("cuGetErrorName", JAVA_INT, ADDRESS);
@@ -295,6 +298,12 @@ final class CudaDriver {
             check((int) cuModuleGetFunction.invokeExact(v, module, a.allocateFrom(name)), "cuModuleGetFunction(" + name + ")");
             return v.get(ADDRESS, 0);
         } catch (Throwable t) { throw wrap("cuModuleGetFunction", t); }
+    }
+
+    /** Sets attribute {@code attribute} of kernel {@code function} (for example the dynamic shared memory it may take). */
+    void setFunctionAttribute(MemorySegment function, int attribute, int value) {
+        try { check((int) cuFuncSetAttribute.invokeExact(function, attribute, value), "cuFuncSetAttribute"); }
+        catch (Throwable t) { throw wrap("cuFuncSetAttribute", t); }
     }
 
     /** Launches {@code function}; {@code params} holds one pointer per kernel argument, each to the argument's value. */

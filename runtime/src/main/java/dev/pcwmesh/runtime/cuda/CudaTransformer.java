@@ -132,6 +132,7 @@ public final class CudaTransformer implements ForwardPass {
         int rows = n - from;
         if (rows > 0) s.ensureLogits(rows, c.vocabSize());
 
+        prepareScratch(n, base, rows, rope);
         if (graphs && n == 1 && s.raw == null && profile == null) {
             decodeStep(base, rows, plan, rope);
         } else {
@@ -257,10 +258,34 @@ public final class CudaTransformer implements ForwardPass {
             matMul(lw.down(), new Operand(s.hb, (long) n * ffn), s.x, n, true);
         }
         mark("logits");
-        if (rows > 0) {
+        if (rows > 0 && logitsByMatVec(rows, rope)) {
+            for (int r = 0; r < rows; r++) {
+                matVec(s.x + 4L * (from + r) * dim, w.outputNorm, false, new Product(w.output, 0, s.logits + 4L * r * c.vocabSize()));
+            }
+        } else if (rows > 0) {
             rmsNorm(s.x + 4L * from * dim, w.outputNorm, s.xb, rows, dim);
             matMul(w.output, new Operand(s.xb, (long) rows * dim), s.logits, rows);
         }
+    }
+
+    /** At most this many rows of logits are computed row by row in the matvec kernel (a prompt's last rows, typically one). */
+    private static final int MATVEC_LOGIT_ROWS = 8;
+
+    private boolean logitsByMatVec(int rows, Rope rope) {
+        return rows <= MATVEC_LOGIT_ROWS && decodeKernels && decodeKernelsFit(rope);
+    }
+
+    /**
+     * Allocates what the pass will use and cannot allocate itself while a decode step is being
+     * captured as a graph (allocation is not allowed then): split attention's states, and the
+     * scratch that quantized matrices are dequantised into for cuBLAS.
+     */
+    private void prepareScratch(int n, int base, int rows, Rope rope) {
+        if (splitAttention(n, base)) s.ensurePartial(4L * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
+        boolean viaCublas = !(n == 1 && decodeKernels && decodeKernelsFit(rope));
+        long scratch = viaCublas ? w.largestQuantizedLayerHalfBytes : 0;
+        if (rows > 0 && !logitsByMatVec(rows, rope) && w.output.quantized()) scratch = Math.max(scratch, w.output.halfBytes());
+        s.ensureWeightScratch(scratch);
     }
 
     // ---- decode kernels ------------------------------------------------------------------------
@@ -282,11 +307,9 @@ public final class CudaTransformer implements ForwardPass {
 
     /** Warps a block and rows a warp of the matvec kernels (MV_WARPS, MV_ROWS in kernels.cu). */
     private static final int MATVEC_WARPS = 8, MATVEC_ROWS = 2;
-    /** The widest vector the matvec kernels hold in shared memory: 48 KiB of floats, the default limit. */
-    static final int MAX_MATVEC_COLS = 12288;
-
     private boolean decodeKernelsFit(Rope rope) {
-        return Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim()) <= MAX_MATVEC_COLS && c.headDim() % 2 == 0 && rope.dims() % 2 == 0;
+        return Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim()) <= device.matVecMaxColumns() && c.headDim() % 2 == 0
+                && rope.dims() % 2 == 0;
     }
 
     /** What {@link #layers} does for one token, in the decode kernels. */
@@ -301,7 +324,7 @@ public final class CudaTransformer implements ForwardPass {
         for (int l = 0; l < c.layers(); l++) {
             CudaWeights.Layer lw = w.layers[l];
             mark("q, k, v");
-            if (lw.wq().type() == lw.wk().type() && lw.wk().type() == lw.wv().type()) {
+            if (lw.wq().kernelType() == lw.wk().kernelType() && lw.wk().kernelType() == lw.wv().kernelType()) {
                 matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q), new Product(lw.wk(), lw.kBias(), s.k),
                         new Product(lw.wv(), lw.vBias(), s.v));
             } else {
@@ -323,7 +346,7 @@ public final class CudaTransformer implements ForwardPass {
             matVec(s.att, 0, true, new Product(lw.wo(), 0, s.x));
 
             mark("feed-forward");
-            if (lw.gate().type() == lw.up().type()) {
+            if (lw.gate().kernelType() == lw.up().kernelType()) {
                 CudaWeights.Matrix g = lw.gate();
                 device.launchShared("matvec_gated", matVecBlocks(g.rows()), 1, 32 * MATVEC_WARPS, 4 * dim, stream,
                         g.kernelType(), dim, s.x, lw.ffnNorm(), c.normEps(), g.pointer(), lw.up().pointer(), s.hb, g.rows());
@@ -349,7 +372,7 @@ public final class CudaTransformer implements ForwardPass {
     private void matVec(long x, long norm, boolean accumulate, Product... products) {
         int cols = products[0].m().cols();
         for (Product p : products) {
-            if (p.m().cols() != cols || p.m().type() != products[0].m().type()) throw new IllegalArgumentException("one matvec launch takes one type and width");
+            if (p.m().cols() != cols || p.m().kernelType() != products[0].m().kernelType()) throw new IllegalArgumentException("one matvec launch takes one type and width");
         }
         Object[] args = new Object[6 + 4 * 3];
         args[0] = products[0].m().kernelType();
@@ -464,9 +487,18 @@ public final class CudaTransformer implements ForwardPass {
         matMul(m, x, y, n, false);
     }
 
-    /** {@code y = x·mᵀ}, or {@code y += x·mᵀ} when {@code accumulate} (the residual stream adds itself). */
+    /**
+     * {@code y = x·mᵀ}, or {@code y += x·mᵀ} when {@code accumulate} (the residual stream adds
+     * itself), in cuBLAS; a quantized matrix is dequantised to F16 into scratch first.
+     */
     private void matMul(CudaWeights.Matrix m, Operand x, long y, int n, boolean accumulate) {
-        s.cublas.matMul(m.pointer(), x.as(m.type()), y, m.rows(), n, m.cols(), m.type(), accumulate);
+        long weights = m.pointer();
+        if (m.quantized()) {
+            if (m.halfBytes() > s.weightScratchBytes) throw new IllegalStateException("weight scratch not prepared for " + m);
+            m.dequantize(device, s.weightScratch, s.stream);
+            weights = s.weightScratch;
+        }
+        s.cublas.matMul(weights, x.as(m.cublasType()), y, m.rows(), n, m.cols(), m.cublasType(), accumulate);
     }
 
     private void attention(int layer, int n, int base, ContextPlan plan) {
@@ -492,7 +524,7 @@ public final class CudaTransformer implements ForwardPass {
         }
         if (splitAttention(n, base)) {
             int splits = attentionSplits();
-            long partial = s.ensurePartial(4L * heads * splits * (4 + 2 * headDim));
+            long partial = s.partial;                      // sized by prepareScratch
             device.launch("attention_split", heads, splits, 32 * SPLIT_WARPS, s.stream, s.q, heads, c.kvHeads(), headDim, scale, ctxK,
                     ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, partial);
             device.launch("attention_merge", heads, 1, 128, s.stream, partial, heads, headDim, splits, apeOn, temperature, lnScale, s.att);
@@ -697,7 +729,7 @@ public final class CudaTransformer implements ForwardPass {
         long tokens, cos, sin, base, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
-        long scores, scoreBytes, staged, stagedBytes, partial, partialBytes;
+        long scores, scoreBytes, staged, stagedBytes, partial, partialBytes, weightScratch, weightScratchBytes;
 
         KvCache host;
         int cacheCapacity, deviceLength, hostValid;
@@ -715,7 +747,9 @@ public final class CudaTransformer implements ForwardPass {
             this.cublas = new Cublas(stream, workspace, WORKSPACE_BYTES);
         }
 
-        long bytes() { return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes + stagedBytes + partialBytes; }
+        long bytes() {
+            return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes + stagedBytes + partialBytes + weightScratchBytes;
+        }
 
         long alloc(long size) {
             generation++;
@@ -771,13 +805,21 @@ public final class CudaTransformer implements ForwardPass {
         }
 
         /** The splits' softmax states of split attention, at least {@code bytes} long. */
-        long ensurePartial(long bytes) {
+        void ensurePartial(long bytes) {
             if (bytes > partialBytes) {
                 if (partial != 0) device.driver.free(partial);
                 partial = alloc(bytes);
                 partialBytes = bytes;
             }
-            return partial;
+        }
+
+        /** The F16 scratch that quantized matrices are dequantised into for cuBLAS, at least {@code bytes} long. */
+        void ensureWeightScratch(long bytes) {
+            if (bytes > weightScratchBytes) {
+                if (weightScratch != 0) device.driver.free(weightScratch);
+                weightScratch = alloc(bytes);
+                weightScratchBytes = bytes;
+            }
         }
 
         /** Keys and transposed values in F16 for the flash kernel, at least {@code bytes} long. */
@@ -895,6 +937,7 @@ public final class CudaTransformer implements ForwardPass {
             if (scores != 0) device.driver.free(scores);
             if (staged != 0) device.driver.free(staged);
             if (partial != 0) device.driver.free(partial);
+            if (weightScratch != 0) device.driver.free(weightScratch);
             freeCache();
             freeContext();
             cublas.close();

@@ -16,18 +16,45 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * A model's weights on the GPU, uploaded once per model ({@link Model#attachment}) and freed
- * with it. Matrices become what cuBLAS multiplies: F32 and F16 and BF16 stay as stored; Q8_0,
- * Q4_0, Q4_K and Q6_K are uploaded as blocks and dequantised to F16 on the device; any other
- * type is decoded on the host and converted to F16 on the device. Norm weights and biases are
- * float vectors.
+ * with it. F32, F16 and BF16 matrices stay as stored; Q8_0, Q4_0, Q4_K and Q6_K stay GGUF's
+ * blocks, which the decode kernels read as they are (so the device holds the file's bytes, and a
+ * decode step reads no more) and which are dequantised to F16 into scratch before a cuBLAS
+ * product of a batch; any other type is decoded on the host and converted to F16 on the device.
+ * Norm weights and biases are float vectors.
  */
 final class CudaWeights implements AutoCloseable {
 
-    /** A row-major {@code rows × cols} matrix on the device, of cuBLAS data type {@code type}. */
-    record Matrix(long pointer, int rows, int cols, int type) {
-        /** The type code of the {@code embed_rows} and {@code matvec} kernels: 0 F32, 1 F16, 2 BF16. */
-        int kernelType() {
-            return type == Cublas.CUDA_R_32F ? 0 : type == Cublas.CUDA_R_16F ? 1 : 2;
+    /**
+     * A row-major {@code rows × cols} matrix on the device, of the kernels' type code
+     * {@code kernelType} ({@code embed_rows}, {@code matvec}): 0 F32, 1 F16, 2 BF16, or GGUF blocks
+     * of 3 Q8_0, 4 Q4_0, 5 Q4_K, 6 Q6_K.
+     */
+    record Matrix(long pointer, int rows, int cols, int kernelType) {
+        static final int F32 = 0, F16 = 1, BF16 = 2, Q8_0 = 3, Q4_0 = 4, Q4_K = 5, Q6_K = 6;
+        private static final GgmlType[] QUANTIZED = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+
+        boolean quantized() { return kernelType >= Q8_0; }
+
+        /** The cuBLAS data type this matrix is multiplied in: a quantized one is dequantised to F16 first. */
+        int cublasType() {
+            return kernelType == F32 ? Cublas.CUDA_R_32F : kernelType == BF16 ? Cublas.CUDA_R_16BF : Cublas.CUDA_R_16F;
+        }
+
+        /** The quantized type of the blocks. */
+        GgmlType blockType() {
+            if (!quantized()) throw new IllegalStateException("not a quantized matrix");
+            return QUANTIZED[kernelType - Q8_0];
+        }
+
+        /** Bytes of the matrix dequantised to F16. */
+        long halfBytes() { return 2L * rows * cols; }
+
+        /** Writes the matrix as F16 to {@code half} ({@link #halfBytes} long), queued on {@code stream}. */
+        void dequantize(CudaDevice device, long half, MemorySegment stream) {
+            GgmlType t = blockType();
+            long n = (long) rows * cols / t.blockSize();
+            device.launch("dequant_" + t.name().toLowerCase(java.util.Locale.ROOT), CudaDevice.blocks(n, 256), 1, 256, stream,
+                    pointer, half, n);
         }
     }
 
@@ -42,6 +69,8 @@ final class CudaWeights implements AutoCloseable {
     final Matrix output;
     /** Bytes of device memory the weights take. */
     final long bytes;
+    /** F16 bytes of the largest quantized matrix of the layers: the scratch a batch's cuBLAS products dequantise into. */
+    final long largestQuantizedLayerHalfBytes;
     private long allocated;
 
     static CudaWeights of(Model model) {
@@ -65,6 +94,13 @@ final class CudaWeights implements AutoCloseable {
             }
             outputNorm = vector(w.outputNorm(), stream);
             output = w.output() == w.tokenEmbedding() ? embedding : matrix(w.output(), stream);
+            long largest = 0;
+            for (Layer l : layers) {
+                for (Matrix m : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down())) {
+                    if (m.quantized()) largest = Math.max(largest, m.halfBytes());
+                }
+            }
+            largestQuantizedLayerHalfBytes = largest;
             device.driver.synchronize(stream);
             bytes = allocated;
         } catch (RuntimeException e) {
@@ -102,25 +138,19 @@ final class CudaWeights implements AutoCloseable {
         long elements = (long) m.rows() * m.cols();
         GgmlType type = m.type();
         switch (type) {
-            case F32, F16, BF16 -> {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> {
                 long p = alloc(m.data().byteSize());
                 upload(p, m.data(), stream);
-                int t = type == GgmlType.F32 ? Cublas.CUDA_R_32F : type == GgmlType.F16 ? Cublas.CUDA_R_16F : Cublas.CUDA_R_16BF;
+                int t = switch (type) {
+                    case F32 -> Matrix.F32;
+                    case F16 -> Matrix.F16;
+                    case BF16 -> Matrix.BF16;
+                    case Q8_0 -> Matrix.Q8_0;
+                    case Q4_0 -> Matrix.Q4_0;
+                    case Q4_K -> Matrix.Q4_K;
+                    default -> Matrix.Q6_K;
+                };
                 return new Matrix(p, m.rows(), m.cols(), t);
-            }
-            case Q8_0, Q4_0, Q4_K, Q6_K -> {
-                long half = alloc(2 * elements);
-                long blocks = device.driver.malloc(m.data().byteSize());
-                try {
-                    upload(blocks, m.data(), stream);
-                    long n = elements / type.blockSize();
-                    device.launch("dequant_" + type.name().toLowerCase(java.util.Locale.ROOT), CudaDevice.blocks(n, 256), 1, 256,
-                            stream, blocks, half, n);
-                    device.driver.synchronize(stream);
-                } finally {
-                    device.driver.free(blocks);
-                }
-                return new Matrix(half, m.rows(), m.cols(), Cublas.CUDA_R_16F);
             }
             default -> {
                 // Decoded on the host a slab of rows at a time, converted to F16 on the device.
@@ -142,34 +172,44 @@ final class CudaWeights implements AutoCloseable {
                 } finally {
                     device.driver.free(floats);
                 }
-                return new Matrix(half, m.rows(), m.cols(), Cublas.CUDA_R_16F);
+                return new Matrix(half, m.rows(), m.cols(), Matrix.F16);
             }
         }
     }
 
-    /** Reads a device F16 or F32 matrix back as floats (for the check that device dequantisation equals the host's). */
+    /**
+     * Reads a device matrix back as floats, a quantized one as it is dequantised to F16 for cuBLAS
+     * (for the check that device dequantisation equals the host's).
+     */
     static float[] download(Matrix m) {
         CudaDevice device = CudaDevice.get();
         device.makeCurrent();
         long n = (long) m.rows() * m.cols();
         float[] out = new float[Math.toIntExact(n)];
         MemorySegment stream = device.driver.createStream();
+        long half = m.quantized() ? device.driver.malloc(m.halfBytes()) : 0;
         try (Arena a = Arena.ofConfined()) {
-            if (m.type() == Cublas.CUDA_R_32F) {
+            long source = m.pointer();
+            if (m.quantized()) {
+                m.dequantize(device, half, stream);
+                source = half;
+            }
+            if (m.kernelType() == Matrix.F32) {
                 MemorySegment host = a.allocate(4 * n);
-                device.driver.copyToHost(host, m.pointer(), 4 * n, stream);
+                device.driver.copyToHost(host, source, 4 * n, stream);
                 device.driver.synchronize(stream);
                 MemorySegment.copy(host, JAVA_FLOAT, 0, out, 0, out.length);
             } else {
                 MemorySegment host = a.allocate(2 * n);
-                device.driver.copyToHost(host, m.pointer(), 2 * n, stream);
+                device.driver.copyToHost(host, source, 2 * n, stream);
                 device.driver.synchronize(stream);
                 for (int i = 0; i < out.length; i++) {
                     short bits = host.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT, i);
-                    out[i] = m.type() == Cublas.CUDA_R_16F ? Float.float16ToFloat(bits) : Float.intBitsToFloat((bits & 0xffff) << 16);
+                    out[i] = m.kernelType() == Matrix.BF16 ? Float.intBitsToFloat((bits & 0xffff) << 16) : Float.float16ToFloat(bits);
                 }
             }
         } finally {
+            if (half != 0) device.driver.free(half);
             device.driver.destroyStream(stream);
         }
         return out;

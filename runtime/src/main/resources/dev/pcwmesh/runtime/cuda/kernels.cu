@@ -80,6 +80,16 @@ extern "C" __global__ void dequant_q4_0(const u8* blocks, u16* y, long nblocks) 
     }
 }
 
+// Bytes of a row of cols values of quantized type 3..6 (cols a whole number of blocks).
+__device__ __forceinline__ long quant_row_bytes(int type, int cols) {
+    switch (type) {
+        case 3: return (long) cols / 32 * 34;
+        case 4: return (long) cols / 32 * 18;
+        case 5: return (long) cols / 256 * 144;
+        default: return (long) cols / 256 * 210;
+    }
+}
+
 // ggml's get_scale_min_k4: 6-bit scale and min j of a K-quant super-block.
 __device__ __forceinline__ void scale_min_k4(int j, const u8* q, int* sc, int* m) {
     if (j < 4) {
@@ -145,7 +155,38 @@ extern "C" __global__ void dequant_q6_k(const u8* blocks, u16* y, long nblocks) 
 
 // ---- per-token operations ------------------------------------------------------------------
 
-// Embedding lookup: row tokens[t] of a table stored as F32 (type 0), F16 (1) or BF16 (2).
+// Value i of a row of GGUF blocks of quantized type 3..6 (the matvec kernels' codes), as the
+// dequant kernels above compute it but in float.
+__device__ float quant_at(const u8* row, int type, int i) {
+    if (type == 3) {
+        const u8* p = row + (long) (i / 32) * 34;
+        return load_f16(p) * (float) ((const i8*) p)[2 + i % 32];
+    }
+    if (type == 4) {
+        const u8* p = row + (long) (i / 32) * 18;
+        int j = i % 32;
+        u8 byte = p[2 + j % 16];
+        return load_f16(p) * (float) ((int) (j < 16 ? byte & 0xf : byte >> 4) - 8);
+    }
+    const u8* p = row + (long) (i / 256) * (type == 5 ? 144 : 210);
+    int k = i % 256;
+    if (type == 5) {
+        int j = k / 64, high = (k % 64) / 32, l = k % 32, sc, m;
+        scale_min_k4(2 * j + high, p + 4, &sc, &m);
+        u8 byte = p[16 + j * 32 + l];
+        return load_f16(p) * sc * (float) (high ? byte >> 4 : byte & 0xf) - load_f16(p + 2) * m;
+    }
+    int nh = k / 128, quarter = (k % 128) / 32, l = k % 32;
+    const u8* ql = p + nh * 64;
+    u8 h = (p + 128 + nh * 32)[l];
+    const i8* sc = (const i8*) (p + 192 + nh * 8);
+    u8 low = quarter % 2 ? ql[l + 32] : ql[l];
+    int q = (quarter < 2 ? low & 0xf : low >> 4) | (((h >> (2 * quarter)) & 3) << 4);
+    return load_f16(p + 208) * sc[l / 16 + 2 * quarter] * (float) (q - 32);
+}
+
+// Embedding lookup: row tokens[t] of a table stored as F32 (type 0), F16 (1), BF16 (2) or GGUF
+// blocks of type 3..6 (see the matvec kernels).
 extern "C" __global__ void embed_rows(const void* table, int type, const int* tokens, int dim, float* x) {
     int t = blockIdx.x;
     long row = (long) tokens[t] * dim;
@@ -153,7 +194,8 @@ extern "C" __global__ void embed_rows(const void* table, int type, const int* to
         float v;
         if (type == 0) v = ((const float*) table)[row + i];
         else if (type == 1) v = f16_to_f32(((const u16*) table)[row + i]);
-        else v = bf16_to_f32(((const u16*) table)[row + i]);
+        else if (type == 2) v = bf16_to_f32(((const u16*) table)[row + i]);
+        else v = quant_at((const u8*) table + tokens[t] * quant_row_bytes(type, dim), type, i);
         x[(long) t * dim + i] = v;
     }
 }
@@ -237,7 +279,9 @@ __device__ __forceinline__ float warp_sum(float v) {
 // leave to kernels of their own: the RMSNorm before a product (each block computes the norm's
 // scale itself), the biases, the residual add, the SiLU gate; q, k and v are one launch.
 // A warp takes MV_ROWS rows, MV_WARPS warps a block. Weights are F32 (type 0), F16 (1) or
-// BF16 (2), as CudaWeights uploads them; the vector is cols floats of dynamic shared memory.
+// BF16 (2), or GGUF's blocks of Q8_0 (3), Q4_0 (4), Q4_K (5) or Q6_K (6), as CudaWeights uploads
+// them: a quantized matrix is read as stored, so decode reads its bytes and no more. The vector
+// is cols floats of dynamic shared memory.
 
 #define MV_WARPS 8
 #define MV_ROWS 2
@@ -309,10 +353,113 @@ __device__ __forceinline__ void dot_rows(const void* w, long row, int count, int
     }
 }
 
+// A lane's share of one quantized row times xs. Blocks start at even bytes (34, 18, 144 and 210
+// are even), so values are read as 16-bit words; Q4_K's 144-byte blocks are whole 16-byte words.
+// Q8_0 and Q4_0: a lane takes whole blocks of 32. Q4_K: a lane takes a 64-value group's low or
+// high 16 bytes of nibbles (8 lanes a super-block). Q6_K: a lane takes 16 of a 128-value half's
+// 32 positions, 4 values each (4 lanes a super-block).
+template <int TYPE>
+__device__ __forceinline__ float dot_quant_row(const u8* row, int cols, const float* xs) {
+    int lane = threadIdx.x % 32;
+    float acc = 0.f;
+    if (TYPE == 3) {
+        for (int b = lane; b < cols / 32; b += 32) {
+            const u16* h = (const u16*) (row + (long) b * 34);
+            const float* x = xs + b * 32;
+            float s = 0.f;
+#pragma unroll
+            for (int i = 0; i < 16; i++) {
+                u16 two = h[1 + i];
+                s += (float) (i8) (two & 0xff) * x[2 * i] + (float) (i8) (two >> 8) * x[2 * i + 1];
+            }
+            acc += f16_to_f32(h[0]) * s;
+        }
+    } else if (TYPE == 4) {
+        for (int b = lane; b < cols / 32; b += 32) {
+            const u16* h = (const u16*) (row + (long) b * 18);
+            const float* x = xs + b * 32;
+            float s = 0.f;
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                u16 two = h[1 + i];                              // bytes 2i and 2i + 1 of the nibbles
+                s += (float) ((int) (two & 0xf) - 8) * x[2 * i] + (float) ((int) ((two >> 4) & 0xf) - 8) * x[2 * i + 16]
+                   + (float) ((int) ((two >> 8) & 0xf) - 8) * x[2 * i + 1] + (float) ((int) (two >> 12) - 8) * x[2 * i + 17];
+            }
+            acc += f16_to_f32(h[0]) * s;
+        }
+    } else if (TYPE == 5) {
+        for (int u = lane; u < cols / 256 * 8; u += 32) {
+            int sb = u / 8, j = (u % 8) / 2, half = u % 2;
+            const u8* p = row + (long) sb * 144;
+            float d = f16_to_f32(*(const u16*) p), dmin = f16_to_f32(*(const u16*) (p + 2));
+            int sc, m;
+            scale_min_k4(2 * j, p + 4, &sc, &m);
+            float d_lo = d * sc, m_lo = dmin * m;
+            scale_min_k4(2 * j + 1, p + 4, &sc, &m);
+            float d_hi = d * sc, m_hi = dmin * m;
+            u32x4 q = *(const u32x4*) (p + 16 + j * 32 + half * 16);
+            u32 words[4] = {q.x, q.y, q.z, q.w};
+            const float* x_lo = xs + sb * 256 + j * 64 + half * 16;
+            const float* x_hi = x_lo + 32;
+            float s_lo = 0.f, s_hi = 0.f, sum_lo = 0.f, sum_hi = 0.f;
+#pragma unroll
+            for (int i = 0; i < 16; i++) {
+                u32 byte = (words[i / 4] >> (8 * (i % 4))) & 0xff;
+                s_lo += (float) (byte & 0xf) * x_lo[i];
+                s_hi += (float) (byte >> 4) * x_hi[i];
+                sum_lo += x_lo[i];
+                sum_hi += x_hi[i];
+            }
+            acc += d_lo * s_lo - m_lo * sum_lo + d_hi * s_hi - m_hi * sum_hi;
+        }
+    } else {
+        for (int u = lane; u < cols / 256 * 4; u += 32) {
+            int sb = u / 4, nh = (u % 4) / 2, g = u % 2;
+            const u8* p = row + (long) sb * 210;
+            const u8* ql = p + nh * 64;
+            const u8* qh = p + 128 + nh * 32;
+            const i8* sc = (const i8*) (p + 192 + nh * 8);
+            float d = f16_to_f32(*(const u16*) (p + 208));
+            const float* x = xs + sb * 256 + nh * 128 + g * 16;
+            float s1 = 0.f, s2 = 0.f, s3 = 0.f, s4 = 0.f;
+#pragma unroll
+            for (int i = 0; i < 16; i += 2) {
+                int l = g * 16 + i;
+                u16 a = *(const u16*) (ql + l), b = *(const u16*) (ql + l + 32), h = *(const u16*) (qh + l);
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    int qa = (a >> (8 * e)) & 0xff, qb = (b >> (8 * e)) & 0xff, qhi = (h >> (8 * e)) & 0xff;
+                    s1 += (float) ((int) ((qa & 0xf) | ((qhi & 3) << 4)) - 32) * x[i + e];
+                    s2 += (float) ((int) ((qb & 0xf) | (((qhi >> 2) & 3) << 4)) - 32) * x[i + e + 32];
+                    s3 += (float) ((int) ((qa >> 4) | (((qhi >> 4) & 3) << 4)) - 32) * x[i + e + 64];
+                    s4 += (float) ((int) ((qb >> 4) | (((qhi >> 6) & 3) << 4)) - 32) * x[i + e + 96];
+                }
+            }
+            acc += d * (sc[g] * s1 + sc[g + 2] * s2 + sc[g + 4] * s3 + sc[g + 6] * s4);
+        }
+    }
+    return acc;
+}
+
+template <int TYPE>
+__device__ __forceinline__ void dot_quant_rows(const void* w, long row, int count, int cols, const float* xs, float* acc) {
+    long bytes = quant_row_bytes(TYPE, cols);
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) {
+        if (r < count) acc[r] += dot_quant_row<TYPE>((const u8*) w + (row + r) * bytes, cols, xs);
+    }
+}
+
 __device__ __forceinline__ void dot_rows_of(int type, const void* w, long row, int count, int cols, const float* xs, float* acc) {
-    if (type == 0) dot_rows<0>(w, row, count, cols, xs, acc);
-    else if (type == 1) dot_rows<1>(w, row, count, cols, xs, acc);
-    else dot_rows<2>(w, row, count, cols, xs, acc);
+    switch (type) {
+        case 0: dot_rows<0>(w, row, count, cols, xs, acc); break;
+        case 1: dot_rows<1>(w, row, count, cols, xs, acc); break;
+        case 2: dot_rows<2>(w, row, count, cols, xs, acc); break;
+        case 3: dot_quant_rows<3>(w, row, count, cols, xs, acc); break;
+        case 4: dot_quant_rows<4>(w, row, count, cols, xs, acc); break;
+        case 5: dot_quant_rows<5>(w, row, count, cols, xs, acc); break;
+        default: dot_quant_rows<6>(w, row, count, cols, xs, acc); break;
+    }
 }
 
 // The block's copy of the vector in shared memory: x, or x · norm scaled by RMSNorm's factor

@@ -395,22 +395,26 @@ class CudaTransformerTest {
     static Stream<Arguments> decodeModels() {
         List<Arguments> out = new ArrayList<>();
         for (String arch : List.of("llama", "qwen2", "qwen3")) {
-            for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0)) out.add(Arguments.of(arch, type));
+            for (GgmlType type : List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                    GgmlType.Q6_K)) {
+                out.add(Arguments.of(arch, type));
+            }
         }
         return out.stream();
     }
 
     /**
      * Decode steps on the decode kernels (matvec, matvec_gated, rope_store) against the same
-     * steps run as batches of one (cuBLAS and the per-step kernels) and against the CPU. Llama's
-     * 100-wide feed-forward (but in Q8_0, whose rows are whole blocks of 32) takes the kernels'
-     * one-column-at-a-time path for the down product.
+     * steps run as batches of one (cuBLAS and the per-step kernels) and against the CPU; the
+     * quantized types are read as GGUF's blocks by the decode kernels and dequantised for cuBLAS.
+     * Llama's 100-wide feed-forward (in the unquantized types, whose rows need no whole blocks)
+     * takes the kernels' one-column-at-a-time path for the down product.
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("decodeModels")
     void decodeKernelsMatchBatchesOfOneAndTheCpu(String arch, GgmlType type) {
         Path file = dir.resolve("decode-" + arch + "-" + type + ".gguf");
-        RandomModel.write(RandomModel.Spec.defaults(arch).withDim(256).withHeads(4, 2).withFfn(arch.equals("llama") && type != GgmlType.Q8_0 ? 100 : 512)
+        RandomModel.write(RandomModel.Spec.defaults(arch).withDim(256).withHeads(4, 2).withFfn(arch.equals("llama") && type.blockSize() == 1 ? 100 : 512)
                 .withType(type).withTied(arch.equals("qwen2")), file, note -> { });
         int[] prompt = new SplittableRandom(29).ints(10, 0, 512).toArray();
         try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA);
@@ -423,6 +427,27 @@ class CudaTransformerTest {
                     arch, type, againstBatches, againstCpu);
             assertTrue(againstBatches < tolerance(type), "decode kernels differ from batches of one by " + againstBatches);
             assertTrue(againstCpu < tolerance(type), "decode kernels differ from the CPU by " + againstCpu);
+        }
+    }
+
+    /**
+     * A feed-forward of 14,336 (Llama 3 8B's) gives the down product a vector of 56 KiB, past the
+     * 48 KiB of shared memory a kernel gets without opting in: the decode kernels still run it.
+     */
+    @Test
+    void decodeKernelsTakeVectorsPastTheDefaultSharedMemory() {
+        Path file = dir.resolve("wide-ffn.gguf");
+        RandomModel.write(RandomModel.Spec.defaults("llama").withDim(256).withHeads(4, 2).withFfn(14336).withType(GgmlType.F16), file,
+                note -> { });
+        int[] prompt = new SplittableRandom(31).ints(6, 0, 512).toArray();
+        try (Model gpu = Model.load(file, Backend.CUDA); CudaTransformer kernels = new CudaTransformer(gpu);
+             CudaTransformer batches = new CudaTransformer(gpu)) {
+            assertTrue(CudaDevice.get().matVecMaxColumns() >= 14336, "this GPU lets a block hold "
+                    + CudaDevice.get().matVecMaxColumns() + " floats; the test needs 14,336");
+            batches.useDecodeKernels(false);
+            double err = worst(run(kernels, gpu, prompt, 4, plain(gpu), 0), run(batches, gpu, prompt, 4, plain(gpu), 0));
+            System.out.printf(Locale.ROOT, "decode kernels with a 14,336-wide feed-forward: relative error against batches of one %.3g%n", err);
+            assertTrue(err < tolerance(GgmlType.F16), "decode kernels differ from batches of one by " + err);
         }
     }
 
