@@ -408,6 +408,54 @@ static void rope_store_kernel() {
     }
 }
 
+// matvec_qkv_rope against matvec's q, k and v (checked above) followed by the reference rotation.
+static void qkv_rope_kernel() {
+    for (int type : {1, 3}) {
+        for (int neox : {0, 1}) {
+            for (int dims : {16, 12}) {
+                int heads = 4, kv_heads = 2, hd = 16, cols = 256, base = 3, half = dims / 2;
+                Matrix wq = matrix(1, heads * hd, cols), wk = matrix(1, kv_heads * hd, cols), wv = matrix(1, kv_heads * hd, cols);
+                QuantMatrix qq = quant_matrix(3, heads * hd, cols), qk = quant_matrix(3, kv_heads * hd, cols),
+                            qv = quant_matrix(3, kv_heads * hd, cols);
+                if (type == 3) { wq.values = qq.values; wk.values = qk.values; wv.values = qv.values; }
+                const void* pq = type == 3 ? (const void*) qq.bytes.data() : wq.data();
+                const void* pk = type == 3 ? (const void*) qk.bytes.data() : wk.data();
+                const void* pv = type == 3 ? (const void*) qv.bytes.data() : wv.data();
+                auto x = random_floats(cols), norm = random_floats(cols), bq = random_floats(heads * hd), bk = random_floats(kv_heads * hd),
+                     bv = random_floats(kv_heads * hd), cos_t = random_floats(half), sin_t = random_floats(half);
+                auto xn = ref_rms_norm(x, norm, 1, cols, 1e-5f);
+                auto q = ref_matvec(wq, xn, bq.data()), k = ref_matvec(wk, xn, bk.data()), v = ref_matvec(wv, xn, bv.data());
+                auto rotate = [&](std::vector<float>& t, int count) {
+                    for (int h = 0; h < count; h++) {
+                        for (int i = 0; i < half; i++) {
+                            int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+                            float x0 = t[h * hd + a], x1 = t[h * hd + b];
+                            t[h * hd + a] = x0 * cos_t[i] - x1 * sin_t[i];
+                            t[h * hd + b] = x0 * sin_t[i] + x1 * cos_t[i];
+                        }
+                    }
+                };
+                rotate(q, heads);
+                rotate(k, kv_heads);
+                std::vector<float> want_k((base + 1) * kv_heads * hd, 5.f), want_v(want_k);
+                std::copy(k.begin(), k.end(), want_k.begin() + base * kv_heads * hd);
+                std::copy(v.begin(), v.end(), want_v.begin() + base * kv_heads * hd);
+
+                std::vector<float> got_q(heads * hd), cache_k((base + 1) * kv_heads * hd, 5.f), cache_v(cache_k);
+                int warps = (heads + 2 * kv_heads) * hd / 2;
+                emu::launch(matvec_qkv_rope, (warps + MV_WARPS - 1) / MV_WARPS, MV_WARPS * 32, type, cols, x.data(), norm.data(), 1e-5f,
+                            pq, bq.data(), pk, bk.data(), pv, bv.data(), heads, kv_heads, hd, dims, neox, cos_t.data(), sin_t.data(),
+                            got_q.data(), cache_k.data(), cache_v.data(), (const int*) &base);
+                std::string what = std::string("matvec_qkv_rope, ") + (type == 1 ? "F16" : "Q8_0") + ", " + (neox ? "NeoX" : "normal") + ", "
+                                 + std::to_string(dims) + " of 16 dims";
+                check(what + ": queries", got_q, q, 1e-5);
+                check(what + ": cached keys", cache_k, want_k, 1e-5);
+                check(what + ": cached values", cache_v, want_v, 1e-5);
+            }
+        }
+    }
+}
+
 int main() {
     rms_norm_rows();
     attention_kernels();
@@ -415,6 +463,7 @@ int main() {
     matvec_kernels();
     quantized_kernels();
     rope_store_kernel();
+    qkv_rope_kernel();
     std::printf("%d failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -63,7 +63,7 @@ public final class CudaDevice {
         int sharedBytes = DEFAULT_SHARED_BYTES;
         int optIn = driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN) - STATIC_SHARED_RESERVE;
         if (optIn > sharedBytes) {
-            for (String fn : List.of("matvec", "matvec_gated")) {
+            for (String fn : List.of("matvec", "matvec_gated", "matvec_qkv_rope")) {
                 driver.setFunctionAttribute(functions.get(fn), CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, optIn);
             }
             sharedBytes = optIn;
@@ -84,7 +84,7 @@ public final class CudaDevice {
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
             "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "store_rows", "rope", "attention_rows",
-            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128", "matvec", "matvec_gated", "rope_store",
+            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128", "matvec", "matvec_gated", "matvec_qkv_rope", "rope_store",
             "attention_split", "attention_merge", "stage_kv_f16"};
 
     /** The device, opened at first use; a {@link CudaException} saying why when there is none. */

@@ -31,7 +31,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * final norm and the logits of the rows asked for. Attention runs in our kernels: for short
  * batches (decode) in float, for long ones (prefill) as flash attention on the tensor cores, or
  * as cuBLAS matrix products where that kernel does not apply (APE, other head sizes). A single
- * token (a decode step) takes our decode kernels instead of cuBLAS: six launches a layer that
+ * token (a decode step) takes our decode kernels instead of cuBLAS: five launches a layer that
  * read each weight once and fold the norms, biases, RoPE, cache store, SiLU and residual adds
  * into the products ({@link #useDecodeKernels}).
  *
@@ -294,11 +294,13 @@ public final class CudaTransformer implements ForwardPass {
     private boolean decodeKernels = true;
 
     /**
-     * One-token steps (decode) run on our decode kernels: six launches a layer (RMSNorm with the
-     * q/k/v products and biases; RoPE with the cache store; attention; the output product added
-     * into the residual; RMSNorm with gate, up and SiLU; the down product added), each reading its
+     * One-token steps (decode) run on our decode kernels: five launches a layer (RMSNorm with the
+     * q/k/v products, biases, RoPE and the cache store; attention; the output product added into
+     * the residual; RMSNorm with gate, up and SiLU; the down product added), each reading its
      * weights once at 16 bytes a lane, instead of about twenty launches and cuBLAS's products,
-     * which are far from bandwidth for one row. On by default; off runs a step as a batch of one.
+     * which are far from bandwidth for one row. (Qwen3's q/k norms, q/k/v of different types or a
+     * cache that keeps raw keys put RoPE and the store in a launch of their own.) On by default;
+     * off runs a step as a batch of one.
      */
     public void useDecodeKernels(boolean on) {
         decodeKernels = on;
@@ -314,8 +316,7 @@ public final class CudaTransformer implements ForwardPass {
 
     /** What {@link #layers} does for one token, in the decode kernels. */
     private void decodeLayers(int base, int rows, ContextPlan plan, Rope rope) {
-        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), ffn = c.ffnDim(), headDim = c.headDim();
-        int heads = c.heads(), kvHeads = c.kvHeads();
+        int dim = c.dim(), kvDim = c.kvDim(), headDim = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
         int neox = rope.layout() == RopeLayout.NEOX ? 1 : 0;
         MemorySegment stream = s.stream;
 
@@ -324,41 +325,57 @@ public final class CudaTransformer implements ForwardPass {
         for (int l = 0; l < c.layers(); l++) {
             CudaWeights.Layer lw = w.layers[l];
             mark("q, k, v");
-            if (lw.wq().kernelType() == lw.wk().kernelType() && lw.wk().kernelType() == lw.wv().kernelType()) {
-                matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q), new Product(lw.wk(), lw.kBias(), s.k),
-                        new Product(lw.wv(), lw.vBias(), s.v));
+            boolean oneType = lw.wq().kernelType() == lw.wk().kernelType() && lw.wk().kernelType() == lw.wv().kernelType();
+            if (oneType && lw.qNorm() == 0 && s.raw == null) {
+                // q, k and v, their biases, RoPE and the cache store in one launch
+                CudaWeights.Matrix wq = lw.wq();
+                int warps = (heads + 2 * kvHeads) * headDim / 2;
+                device.launchShared("matvec_qkv_rope", (warps + MATVEC_WARPS - 1) / MATVEC_WARPS, 1, 32 * MATVEC_WARPS, 4 * dim, stream,
+                        wq.kernelType(), dim, s.x, lw.attnNorm(), c.normEps(), wq.pointer(), lw.qBias(), lw.wk().pointer(), lw.kBias(),
+                        lw.wv().pointer(), lw.vBias(), heads, kvHeads, headDim, rope.dims(), neox, s.cos, s.sin, s.q, s.keys[l],
+                        s.values[l], s.base);
             } else {
-                matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q));
-                matVec(s.x, lw.attnNorm(), false, new Product(lw.wk(), lw.kBias(), s.k));
-                matVec(s.x, lw.attnNorm(), false, new Product(lw.wv(), lw.vBias(), s.v));
+                if (oneType) {
+                    matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q), new Product(lw.wk(), lw.kBias(), s.k),
+                            new Product(lw.wv(), lw.vBias(), s.v));
+                } else {
+                    matVec(s.x, lw.attnNorm(), false, new Product(lw.wq(), lw.qBias(), s.q));
+                    matVec(s.x, lw.attnNorm(), false, new Product(lw.wk(), lw.kBias(), s.k));
+                    matVec(s.x, lw.attnNorm(), false, new Product(lw.wv(), lw.vBias(), s.v));
+                }
+                if (lw.qNorm() != 0) {
+                    rmsNorm(s.q, lw.qNorm(), s.q, heads, headDim);
+                    rmsNorm(s.k, lw.kNorm(), s.k, kvHeads, headDim);
+                }
+                mark("rope and cache");
+                if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + 4L * base * kvDim, s.k, 4L * kvDim, stream);
+                device.launch("rope_store", CudaDevice.blocks((long) (heads + kvHeads) * headDim / 2, 256), 1, 256, stream,
+                        s.q, s.k, s.v, s.cos, s.sin, heads, kvHeads, headDim, rope.dims(), neox, s.keys[l], s.values[l], s.base);
             }
-            if (lw.qNorm() != 0) {
-                rmsNorm(s.q, lw.qNorm(), s.q, heads, headDim);
-                rmsNorm(s.k, lw.kNorm(), s.k, kvHeads, headDim);
-            }
-            mark("rope and cache");
-            if (s.raw != null) device.driver.copyOnDevice(s.raw[l] + 4L * base * kvDim, s.k, 4L * kvDim, stream);
-            device.launch("rope_store", CudaDevice.blocks((long) (heads + kvHeads) * headDim / 2, 256), 1, 256, stream,
-                    s.q, s.k, s.v, s.cos, s.sin, heads, kvHeads, headDim, rope.dims(), neox, s.keys[l], s.values[l], s.base);
             mark("attention");
             attention(l, 1, base, plan);
             mark("output projection");
             matVec(s.att, 0, true, new Product(lw.wo(), 0, s.x));
-
-            mark("feed-forward");
-            if (lw.gate().kernelType() == lw.up().kernelType()) {
-                CudaWeights.Matrix g = lw.gate();
-                device.launchShared("matvec_gated", matVecBlocks(g.rows()), 1, 32 * MATVEC_WARPS, 4 * dim, stream,
-                        g.kernelType(), dim, s.x, lw.ffnNorm(), c.normEps(), g.pointer(), lw.up().pointer(), s.hb, g.rows());
-            } else {
-                matVec(s.x, lw.ffnNorm(), false, new Product(lw.gate(), 0, s.hb));
-                matVec(s.x, lw.ffnNorm(), false, new Product(lw.up(), 0, s.hb2));
-                device.launch("silu_mul", CudaDevice.blocks(ffn, 256), 1, 256, stream, s.hb, s.hb2, (long) ffn);
-            }
-            matVec(s.hb, 0, true, new Product(lw.down(), 0, s.x));
+            feedForward(lw);
         }
         mark("logits");
         if (rows > 0) matVec(s.x, w.outputNorm, false, new Product(w.output, 0, s.logits));
+    }
+
+    /** One token's RMSNorm, gated feed-forward and down product added into the residual, in the decode kernels. */
+    private void feedForward(CudaWeights.Layer lw) {
+        mark("feed-forward");
+        int dim = c.dim(), ffn = c.ffnDim();
+        if (lw.gate().kernelType() == lw.up().kernelType()) {
+            CudaWeights.Matrix g = lw.gate();
+            device.launchShared("matvec_gated", matVecBlocks(g.rows()), 1, 32 * MATVEC_WARPS, 4 * dim, s.stream,
+                    g.kernelType(), dim, s.x, lw.ffnNorm(), c.normEps(), g.pointer(), lw.up().pointer(), s.hb, g.rows());
+        } else {
+            matVec(s.x, lw.ffnNorm(), false, new Product(lw.gate(), 0, s.hb));
+            matVec(s.x, lw.ffnNorm(), false, new Product(lw.up(), 0, s.hb2));
+            device.launch("silu_mul", CudaDevice.blocks(ffn, 256), 1, 256, s.stream, s.hb, s.hb2, (long) ffn);
+        }
+        matVec(s.hb, 0, true, new Product(lw.down(), 0, s.x));
     }
 
     /** A matrix of a matvec launch, its bias (0 for none) and where its rows go. */

@@ -325,10 +325,10 @@ __device__ __forceinline__ float load1(const void* w, int type, long i) {
     return type == 1 ? f16_to_f32(h) : bf16_to_f32(h);
 }
 
-// This lane's share of rows row .. row + count - 1 of w times xs: 8 columns at a time where
-// cols is a multiple of 8 (every row then starts 16-byte aligned), else one at a time.
+// This lane's share of rows row, row + step, .. (count of them) of w times xs: 8 columns at a
+// time where cols is a multiple of 8 (every row then starts 16-byte aligned), else one at a time.
 template <int TYPE>
-__device__ __forceinline__ void dot_rows(const void* w, long row, int count, int cols, const float* xs, float* acc) {
+__device__ __forceinline__ void dot_rows(const void* w, long row, long step, int count, int cols, const float* xs, float* acc) {
     int lane = threadIdx.x % 32;
     if (cols % 8 == 0) {
 #pragma unroll 2
@@ -340,7 +340,7 @@ __device__ __forceinline__ void dot_rows(const void* w, long row, int count, int
             for (int r = 0; r < MV_ROWS; r++) {
                 if (r >= count) break;
                 float wv[8];
-                load8<TYPE>(w, (row + r) * cols + c, wv);
+                load8<TYPE>(w, (row + r * step) * cols + c, wv);
 #pragma unroll
                 for (int e = 0; e < 8; e++) acc[r] += wv[e] * xv[e];
             }
@@ -348,7 +348,7 @@ __device__ __forceinline__ void dot_rows(const void* w, long row, int count, int
     } else {
         for (int c = lane; c < cols; c += 32) {
 #pragma unroll
-            for (int r = 0; r < MV_ROWS; r++) if (r < count) acc[r] += load1(w, TYPE, (row + r) * cols + c) * xs[c];
+            for (int r = 0; r < MV_ROWS; r++) if (r < count) acc[r] += load1(w, TYPE, (row + r * step) * cols + c) * xs[c];
         }
     }
 }
@@ -442,23 +442,24 @@ __device__ __forceinline__ float dot_quant_row(const u8* row, int cols, const fl
 }
 
 template <int TYPE>
-__device__ __forceinline__ void dot_quant_rows(const void* w, long row, int count, int cols, const float* xs, float* acc) {
+__device__ __forceinline__ void dot_quant_rows(const void* w, long row, long step, int count, int cols, const float* xs, float* acc) {
     long bytes = quant_row_bytes(TYPE, cols);
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) {
-        if (r < count) acc[r] += dot_quant_row<TYPE>((const u8*) w + (row + r) * bytes, cols, xs);
+        if (r < count) acc[r] += dot_quant_row<TYPE>((const u8*) w + (row + r * step) * bytes, cols, xs);
     }
 }
 
-__device__ __forceinline__ void dot_rows_of(int type, const void* w, long row, int count, int cols, const float* xs, float* acc) {
+__device__ __forceinline__ void dot_rows_of(int type, const void* w, long row, long step, int count, int cols, const float* xs,
+                                            float* acc) {
     switch (type) {
-        case 0: dot_rows<0>(w, row, count, cols, xs, acc); break;
-        case 1: dot_rows<1>(w, row, count, cols, xs, acc); break;
-        case 2: dot_rows<2>(w, row, count, cols, xs, acc); break;
-        case 3: dot_quant_rows<3>(w, row, count, cols, xs, acc); break;
-        case 4: dot_quant_rows<4>(w, row, count, cols, xs, acc); break;
-        case 5: dot_quant_rows<5>(w, row, count, cols, xs, acc); break;
-        default: dot_quant_rows<6>(w, row, count, cols, xs, acc); break;
+        case 0: dot_rows<0>(w, row, step, count, cols, xs, acc); break;
+        case 1: dot_rows<1>(w, row, step, count, cols, xs, acc); break;
+        case 2: dot_rows<2>(w, row, step, count, cols, xs, acc); break;
+        case 3: dot_quant_rows<3>(w, row, step, count, cols, xs, acc); break;
+        case 4: dot_quant_rows<4>(w, row, step, count, cols, xs, acc); break;
+        case 5: dot_quant_rows<5>(w, row, step, count, cols, xs, acc); break;
+        default: dot_quant_rows<6>(w, row, step, count, cols, xs, acc); break;
     }
 }
 
@@ -510,7 +511,7 @@ extern "C" __global__ void matvec(int type, int cols, const float* x, const floa
     float acc[MV_ROWS];
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.f;
-    dot_rows_of(type, w, row, count, cols, xs, acc);
+    dot_rows_of(type, w, row, 1, count, cols, xs, acc);
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) acc[r] = warp_sum(acc[r]);
     if (threadIdx.x % 32 == 0) {
@@ -533,8 +534,8 @@ extern "C" __global__ void matvec_gated(int type, int cols, const float* x, cons
     float g[MV_ROWS], u[MV_ROWS];
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) g[r] = u[r] = 0.f;
-    dot_rows_of(type, gate, row, count, cols, xs, g);
-    dot_rows_of(type, up, row, count, cols, xs, u);
+    dot_rows_of(type, gate, row, 1, count, cols, xs, g);
+    dot_rows_of(type, up, row, 1, count, cols, xs, u);
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) {
         g[r] = warp_sum(g[r]) * scale;
@@ -543,6 +544,52 @@ extern "C" __global__ void matvec_gated(int type, int cols, const float* x, cons
     if (threadIdx.x % 32 == 0) {
         for (int r = 0; r < count; r++) y[row + r] = (float) (g[r] / (1.0 + exp((double) -g[r]))) * u[r];
     }
+}
+
+// matvec and rope_store in one launch, for a token's q, k and v of one type (no q/k norms between
+// them): a warp computes the two rows of a rotation pair, (i, i + dims/2) for NeoX or (2i, 2i + 1),
+// rotates them, and writes the query into q and the key and value into the cache row *base_ptr.
+// Pairs past the rotated dims, and all of v's, are (2i, 2i + 1) as they are. Warps take the query
+// heads' pairs, then the key heads', then the value heads'.
+extern "C" __global__ void matvec_qkv_rope(int type, int cols, const float* x, const float* norm, float eps,
+                                           const void* wq, const float* bq, const void* wk, const float* bk,
+                                           const void* wv, const float* bv, int heads, int kv_heads, int head_dim, int dims,
+                                           int neox, const float* cos_t, const float* sin_t, float* q,
+                                           float* cache_k, float* cache_v, const int* base_ptr) {
+    float* xs = dynamic_shared;
+    float scale = stage_vector(x, norm, eps, cols, xs);
+    int pairs = head_dim / 2, half = dims / 2;
+    int pair = blockIdx.x * MV_WARPS + threadIdx.x / 32;
+    int head = pair / pairs, i = pair % pairs;
+    if (head >= heads + 2 * kv_heads) return;
+    int kind = head < heads ? 0 : head < heads + kv_heads ? 1 : 2;       // q, k, v
+    int h = kind == 0 ? head : kind == 1 ? head - heads : head - heads - kv_heads;
+    const void* w = kind == 0 ? wq : kind == 1 ? wk : wv;
+    const float* b = kind == 0 ? bq : kind == 1 ? bk : bv;
+    bool rotated = kind < 2 && i < half;
+    int a = 2 * i, step = 1;                                             // a value pair
+    if (rotated) {
+        a = neox ? i : 2 * i;
+        step = neox ? half : 1;
+    } else if (kind < 2) {
+        a = dims + 2 * (i - half);                                       // past the rotated dims
+    }
+    float acc[MV_ROWS] = {0.f, 0.f};
+    dot_rows_of(type, w, (long) h * head_dim + a, step, 2, cols, xs, acc);
+    acc[0] = warp_sum(acc[0]);
+    acc[1] = warp_sum(acc[1]);
+    if (threadIdx.x % 32 != 0) return;
+    long at = (long) h * head_dim;
+    float x0 = acc[0] * scale + (b ? b[at + a] : 0.f), x1 = acc[1] * scale + (b ? b[at + a + step] : 0.f);
+    if (rotated) {
+        float c = cos_t[i], s = sin_t[i];
+        float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+        x0 = r0;
+        x1 = r1;
+    }
+    float* dst = kind == 0 ? q + at : (kind == 1 ? cache_k : cache_v) + (long) *base_ptr * kv_heads * head_dim + at;
+    dst[a] = x0;
+    dst[a + step] = x1;
 }
 
 // One token's RoPE and cache store: its query heads rotated in place, its key heads rotated
