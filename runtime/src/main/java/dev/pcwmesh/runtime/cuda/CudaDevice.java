@@ -224,7 +224,29 @@ public final class CudaDevice {
                 default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
             }
         }
-        driver.launch(fn, gridX, gridY, block, sharedBytes, stream, b.pointers, name);
+        if (programmatic.get()) driver.launchProgrammatic(fn, gridX, gridY, block, sharedBytes, stream, b.pointers, name);
+        else driver.launch(fn, gridX, gridY, block, sharedBytes, stream, b.pointers, name);
+    }
+
+    /** Whether this thread's launches are programmatic dependent launches (see {@link #launchProgrammatic}). */
+    private final ThreadLocal<Boolean> programmatic = ThreadLocal.withInitial(() -> false);
+
+    /** Whether kernels here can be launched as programmatic dependents: compute capability 9.0 and later. */
+    boolean hasProgrammaticLaunch() { return major >= 9; }
+
+    /**
+     * Runs {@code work} with this thread's kernel launches made as programmatic dependent launches:
+     * each kernel may start while the one before it drains, and waits in await_previous_kernel
+     * (kernels.cu) until that one's writes are visible; the gap between two small kernels shrinks.
+     */
+    void launchProgrammatic(Runnable work) {
+        if (!hasProgrammaticLaunch()) throw new CudaException("programmatic dependent launch needs compute capability 9.0, not " + computeCapability());
+        programmatic.set(true);
+        try {
+            work.run();
+        } finally {
+            programmatic.set(false);
+        }
     }
 
     /** The kernels' parameter lists, read from the source: a launch whose arguments do not fit fails here, not on the GPU. */

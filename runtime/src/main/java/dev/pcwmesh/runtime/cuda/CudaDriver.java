@@ -23,6 +23,7 @@ final class CudaDriver {
     static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    static final int CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
 
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
             cuDeviceGetAttribute, cuDeviceTotalMem, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuMemGetInfo,
@@ -30,7 +31,7 @@ final class CudaDriver {
             cuStreamCreate, cuStreamSynchronize, cuStreamDestroy, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventElapsedTime, cuEventDestroy, cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel,
             cuGetErrorName, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate, cuGraphLaunch, cuGraphExecDestroy,
-            cuGraphDestroy, cuMemAllocHost, cuMemFreeHost, cuFuncSetAttribute;
+            cuGraphDestroy, cuMemAllocHost, cuMemFreeHost, cuFuncSetAttribute, cuLaunchKernelEx;
 
     CudaDriver() {
         NativeCalls lib = new NativeCalls("libcuda", CudaLibraries.open("the CUDA driver", "libcuda"));
@@ -61,6 +62,7 @@ final class CudaDriver {
         cuModuleLoadData = lib.status("cuModuleLoadData", ADDRESS, ADDRESS);
         cuModuleGetFunction = lib.status("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
         cuFuncSetAttribute = lib.status("cuFuncSetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
+        cuLaunchKernelEx = lib.status("cuLaunchKernelEx", ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         cuLaunchKernel = lib.status("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         cuGetErrorName = lib.status("cuGetErrorName", JAVA_INT, ADDRESS);
@@ -313,5 +315,29 @@ final class CudaDriver {
             check((int) cuLaunchKernel.invokeExact(function, gridX, gridY, 1, blockX, 1, 1, sharedBytes, stream, params,
                     MemorySegment.NULL), "cuLaunchKernel(" + name + ")");
         } catch (Throwable t) { throw wrap("cuLaunchKernel", t); }
+    }
+
+    /**
+     * {@link #launch} as a programmatic dependent launch (cuLaunchKernelEx with
+     * CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION): the kernel may begin before the
+     * previous one on the stream has finished, and waits for it itself (griddepcontrol.wait).
+     * The structs are cuda.h's CUlaunchConfig (56 bytes: six grid and block sizes and the shared
+     * bytes as 32-bit words, the stream at 32, the attributes at 40, their count at 48) and one
+     * CUlaunchAttribute (72 bytes: the id, then at 8 a 64-byte value whose first int is the flag).
+     */
+    void launchProgrammatic(MemorySegment function, int gridX, int gridY, int blockX, int sharedBytes, MemorySegment stream,
+                            MemorySegment params, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attribute = a.allocate(72, 8);
+            attribute.set(JAVA_INT, 0, CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION);
+            attribute.set(JAVA_INT, 8, 1);
+            MemorySegment config = a.allocate(56, 8);
+            int[] sizes = {gridX, gridY, 1, blockX, 1, 1, sharedBytes};
+            for (int i = 0; i < sizes.length; i++) config.set(JAVA_INT, 4L * i, sizes[i]);
+            config.set(ADDRESS, 32, stream);
+            config.set(ADDRESS, 40, attribute);
+            config.set(JAVA_INT, 48, 1);
+            check((int) cuLaunchKernelEx.invokeExact(config, function, params, MemorySegment.NULL), "cuLaunchKernelEx(" + name + ")");
+        } catch (Throwable t) { throw wrap("cuLaunchKernelEx", t); }
     }
 }

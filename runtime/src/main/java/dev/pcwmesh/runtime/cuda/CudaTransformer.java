@@ -173,6 +173,23 @@ public final class CudaTransformer implements ForwardPass {
         if (!on) s.dropGraph();
     }
 
+    /** Whether a captured decode step's kernels are programmatic dependent launches. */
+    private boolean programmaticLaunch = false;
+
+    /**
+     * A captured decode step's kernels are launched as programmatic dependents (compute
+     * capability 9.0 and later): each may start while the kernel before it drains, which shortens
+     * the gap between a step's hundred-odd small kernels. Off by default until a GPU run has
+     * measured it (runtime/src/test/gpu/RESULTS.md); the results are the same either way.
+     */
+    public void useProgrammaticLaunch(boolean on) {
+        if (on && !device.hasProgrammaticLaunch()) {
+            throw new CudaException("programmatic dependent launch needs compute capability 9.0, not " + device.computeCapability());
+        }
+        programmaticLaunch = on;
+        s.dropGraph();
+    }
+
     /**
      * What a captured step depends on besides the buffers' contents: every device pointer in it
      * (any allocation bumps {@code generation}), the context length and the APE settings.
@@ -185,7 +202,8 @@ public final class CudaTransformer implements ForwardPass {
             s.dropGraph();
             device.driver.beginCapture(s.stream);
             try {
-                pass(1, base, 0, rows, plan, rope);
+                if (programmaticLaunch) device.launchProgrammatic(() -> pass(1, base, 0, rows, plan, rope));
+                else pass(1, base, 0, rows, plan, rope);
             } catch (RuntimeException e) {
                 try {
                     device.driver.destroyGraph(device.driver.endCapture(s.stream));

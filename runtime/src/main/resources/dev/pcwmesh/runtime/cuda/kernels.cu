@@ -41,14 +41,27 @@ __device__ __forceinline__ float load_f16(const u8* p) {
     return f16_to_f32((u16) (p[0] | (p[1] << 8)));
 }
 
+// Programmatic dependent launch (compute capability 9.0; CudaDevice.launchProgrammatic): a kernel
+// launched so may start while the kernel before it on the stream finishes. Every kernel calls this
+// first: it waits until the previous kernel has finished and its writes are visible, then lets
+// the next kernel start launching at once. A kernel launched the ordinary way passes straight through.
+__device__ __forceinline__ void await_previous_kernel() {
+#if __CUDA_ARCH__ >= 900 && !defined(PCW_CPU_EMULATION)
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;");
+#endif
+}
+
 // ---- type conversions --------------------------------------------------------------------
 
 extern "C" __global__ void convert_f32_f16(const float* x, u16* y, long n) {
+    await_previous_kernel();
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) y[i] = f32_to_f16(x[i]);
 }
 
 extern "C" __global__ void convert_f32_bf16(const float* x, u16* y, long n) {
+    await_previous_kernel();
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) y[i] = f32_to_bf16(x[i]);
 }
@@ -57,6 +70,7 @@ extern "C" __global__ void convert_f32_bf16(const float* x, u16* y, long n) {
 
 // Q8_0: f16 scale, 32 int8.
 extern "C" __global__ void dequant_q8_0(const u8* blocks, u16* y, long nblocks) {
+    await_previous_kernel();
     long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= nblocks) return;
     const u8* p = blocks + b * 34;
@@ -68,6 +82,7 @@ extern "C" __global__ void dequant_q8_0(const u8* blocks, u16* y, long nblocks) 
 
 // Q4_0: f16 scale, 16 bytes of nibbles; low nibbles are values 0..15, high nibbles 16..31, offset 8.
 extern "C" __global__ void dequant_q4_0(const u8* blocks, u16* y, long nblocks) {
+    await_previous_kernel();
     long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= nblocks) return;
     const u8* p = blocks + b * 18;
@@ -103,6 +118,7 @@ __device__ __forceinline__ void scale_min_k4(int j, const u8* q, int* sc, int* m
 
 // Q4_K: f16 d, f16 dmin, 12 bytes of scales and mins, 128 bytes of nibbles; 256 values.
 extern "C" __global__ void dequant_q4_k(const u8* blocks, u16* y, long nblocks) {
+    await_previous_kernel();
     long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= nblocks) return;
     const u8* p = blocks + b * 144;
@@ -127,6 +143,7 @@ extern "C" __global__ void dequant_q4_k(const u8* blocks, u16* y, long nblocks) 
 
 // Q6_K: 128 bytes low nibbles, 64 bytes high 2-bit pairs, 16 int8 scales, f16 d; 256 values.
 extern "C" __global__ void dequant_q6_k(const u8* blocks, u16* y, long nblocks) {
+    await_previous_kernel();
     long b = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (b >= nblocks) return;
     const u8* p = blocks + b * 210;
@@ -188,6 +205,7 @@ __device__ float quant_at(const u8* row, int type, int i) {
 // Embedding lookup: row tokens[t] of a table stored as F32 (type 0), F16 (1), BF16 (2) or GGUF
 // blocks of type 3..6 (see the matvec kernels).
 extern "C" __global__ void embed_rows(const void* table, int type, const int* tokens, int dim, float* x) {
+    await_previous_kernel();
     int t = blockIdx.x;
     long row = (long) tokens[t] * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
@@ -202,6 +220,7 @@ extern "C" __global__ void embed_rows(const void* table, int type, const int* to
 
 // out = x / sqrt(mean(x^2) + eps) * w over rows of n values; one block of 256 threads per row.
 extern "C" __global__ void rms_norm(const float* x, const float* w, float eps, float* out, int n) {
+    await_previous_kernel();
     long off = (long) blockIdx.x * n;
     __shared__ double partial[256];
     double sum = 0;
@@ -221,6 +240,7 @@ extern "C" __global__ void rms_norm(const float* x, const float* w, float eps, f
 
 // x[r*n + i] += b[i] for rows r.
 extern "C" __global__ void add_bias(float* x, const float* b, int n, long total) {
+    await_previous_kernel();
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < total) x[i] += b[i % n];
 }
@@ -229,6 +249,7 @@ extern "C" __global__ void add_bias(float* x, const float* b, int n, long total)
 // from row *base_ptr.
 extern "C" __global__ void store_rows(const float* k, const float* v, float* cache_k, float* cache_v, const int* base_ptr,
                                       int kv_dim, long count) {
+    await_previous_kernel();
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
     long at = (long) *base_ptr * kv_dim + i;
@@ -238,6 +259,7 @@ extern "C" __global__ void store_rows(const float* k, const float* v, float* cac
 
 // gate = silu(gate) * up
 extern "C" __global__ void silu_mul(float* gate, const float* up, long n) {
+    await_previous_kernel();
     long i = (long) blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
         float g = gate[i];
@@ -250,6 +272,7 @@ extern "C" __global__ void silu_mul(float* gate, const float* up, long n) {
 // every rescaling is exactly the CPU's). neox: pairs (i, i + dims/2), else (2i, 2i + 1).
 extern "C" __global__ void rope(float* x, const float* cos_t, const float* sin_t, int heads, int head_dim,
                                 int dims, int neox, int tokens) {
+    await_previous_kernel();
     int half = dims / 2;
     long id = (long) blockIdx.x * blockDim.x + threadIdx.x;
     long total = (long) tokens * heads * half;
@@ -492,6 +515,7 @@ extern "C" __global__ void matvec(int type, int cols, const float* x, const floa
                                   const void* w0, const float* b0, float* y0, int rows0,
                                   const void* w1, const float* b1, float* y1, int rows1,
                                   const void* w2, const float* b2, float* y2, int rows2) {
+    await_previous_kernel();
     float* xs = dynamic_shared;
     float scale = stage_vector(x, norm, eps, cols, xs);
     int warp = blockIdx.x * MV_WARPS + threadIdx.x / 32;
@@ -526,6 +550,7 @@ extern "C" __global__ void matvec(int type, int cols, const float* x, const floa
 // Launch as matvec, with ceil(rows / MV_ROWS) warps.
 extern "C" __global__ void matvec_gated(int type, int cols, const float* x, const float* norm, float eps,
                                         const void* gate, const void* up, float* y, int rows) {
+    await_previous_kernel();
     float* xs = dynamic_shared;
     float scale = stage_vector(x, norm, eps, cols, xs);
     long row = (long) (blockIdx.x * MV_WARPS + threadIdx.x / 32) * MV_ROWS;
@@ -556,6 +581,7 @@ extern "C" __global__ void matvec_qkv_rope(int type, int cols, const float* x, c
                                            const void* wv, const float* bv, int heads, int kv_heads, int head_dim, int dims,
                                            int neox, const float* cos_t, const float* sin_t, float* q,
                                            float* cache_k, float* cache_v, const int* base_ptr) {
+    await_previous_kernel();
     float* xs = dynamic_shared;
     float scale = stage_vector(x, norm, eps, cols, xs);
     int pairs = head_dim / 2, half = dims / 2;
@@ -599,6 +625,7 @@ extern "C" __global__ void matvec_qkv_rope(int type, int cols, const float* x, c
 extern "C" __global__ void rope_store(float* q, const float* k, const float* v, const float* cos_t, const float* sin_t,
                                       int heads, int kv_heads, int head_dim, int dims, int neox,
                                       float* cache_k, float* cache_v, const int* base_ptr) {
+    await_previous_kernel();
     int pairs = head_dim / 2, half = dims / 2;
     int id = blockIdx.x * blockDim.x + threadIdx.x;
     if (id >= (heads + kv_heads) * pairs) return;
@@ -669,6 +696,7 @@ extern "C" __global__ void attention_rows(const float* q, int n, int heads, int 
                                           const float* ctx_k, const float* ctx_v, const u8* window, int c,
                                           const float* live_k, const float* live_v, const int* base_ptr,
                                           int ape, float ape_t, float ape_ln_s, float* out) {
+    await_previous_kernel();
     int base = *base_ptr;
     int t = blockIdx.x / heads, h = blockIdx.x % heads;
     int group = heads / kv_heads;
@@ -771,6 +799,7 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
                                            const float* ctx_k, const float* ctx_v, const u8* window, int c,
                                            const float* live_k, const float* live_v, const int* base_ptr,
                                            int ape, float ape_t, float* partial) {
+    await_previous_kernel();
     int h = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
     int kv_off = (h / (heads / kv_heads)) * head_dim;
     Keys keys = {ctx_k, ctx_v, window, c, live_k, live_v, kv_heads * head_dim};
@@ -867,6 +896,7 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
 // all splits, then APE's shift from the window keys' combined state, then one softmax of both.
 extern "C" __global__ void attention_merge(const float* partial, int heads, int head_dim, int splits, int ape, float ape_t,
                                            float ape_ln_s, float* out) {
+    await_previous_kernel();
     int h = blockIdx.x;
     const float* states = partial + (long) h * splits * SPLIT_STATE(head_dim);
     float M[2], L[2];
@@ -906,6 +936,7 @@ extern "C" __global__ void attention_tiled(const float* q, int n, int heads, int
                                            const float* ctx_k, const float* ctx_v, const u8* window, int c,
                                            const float* live_k, const float* live_v, int base,
                                            int ape, float ape_t, float ape_ln_s, float* out) {
+    await_previous_kernel();
     int h = blockIdx.y;
     int t0 = blockIdx.x * TILE_Q;
     int group = heads / kv_heads;
@@ -1013,6 +1044,7 @@ __device__ float block_reduce(float v, bool is_max, float* shared) {
 
 extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, int base, int first, float scale,
                                           const u8* window, int ape, float ape_t, float ape_ln_s) {
+    await_previous_kernel();
     int h = blockIdx.x / rows, t = blockIdx.x % rows;
     float* row = s + ((long) h * rows + t) * keys;
     int visible = c + base + first + t + 1;
@@ -1077,6 +1109,7 @@ extern "C" __global__ void softmax_scores(float* s, int rows, int keys, int c, i
 // take 32 keys × 32 dims, transposing through shared memory so that both writes are coalesced.
 extern "C" __global__ void stage_kv_f16(const float* ctx_k, const float* ctx_v, int c, const float* live_k, const float* live_v,
                                         int keys, int padded, int kv_dim, u16* k16, u16* vt16) {
+    await_previous_kernel();
     __shared__ float tile[STAGE_TILE][STAGE_TILE + 1];
     Keys kv = {ctx_k, ctx_v, 0, c, live_k, live_v, kv_dim};
     int j0 = blockIdx.x * STAGE_TILE, i0 = blockIdx.y * STAGE_TILE;
@@ -1235,10 +1268,12 @@ __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, 
 
 extern "C" __global__ void flash_attention_64(const float* q, int n, int heads, int kv_heads, float scale,
                                               const u16* k16, const u16* vt16, int padded, int c, int base, float* out) {
+    await_previous_kernel();
     flash_attention<64>(q, n, heads, kv_heads, scale, k16, vt16, padded, c, base, out);
 }
 
 extern "C" __global__ void flash_attention_128(const float* q, int n, int heads, int kv_heads, float scale,
                                                const u16* k16, const u16* vt16, int padded, int c, int base, float* out) {
+    await_previous_kernel();
     flash_attention<128>(q, n, heads, kv_heads, scale, k16, vt16, padded, c, base, out);
 }
