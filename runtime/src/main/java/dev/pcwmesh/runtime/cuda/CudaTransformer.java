@@ -299,11 +299,11 @@ public final class CudaTransformer implements ForwardPass {
      * scratch that quantized matrices are dequantised into for cuBLAS.
      */
     private void prepareScratch(int n, int base, int rows, Rope rope) {
-        if (splitAttention(n, base)) s.ensurePartial(4L * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
+        if (splitAttention(n, base)) s.partial.atLeast(4L * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
         boolean viaCublas = !(n == 1 && decodeKernels && decodeKernelsFit(rope));
         long scratch = viaCublas ? w.largestQuantizedLayerHalfBytes : 0;
         if (rows > 0 && !logitsByMatVec(rows, rope) && w.output.quantized()) scratch = Math.max(scratch, w.output.halfBytes());
-        s.ensureWeightScratch(scratch);
+        s.halfWeights.atLeast(scratch);
     }
 
     // ---- decode kernels ------------------------------------------------------------------------
@@ -529,9 +529,9 @@ public final class CudaTransformer implements ForwardPass {
     private void matMul(CudaWeights.Matrix m, Operand x, long y, int n, boolean accumulate) {
         long weights = m.pointer();
         if (m.quantized()) {
-            if (m.halfBytes() > s.weightScratchBytes) throw new IllegalStateException("weight scratch not prepared for " + m);
-            m.dequantize(device, s.weightScratch, s.stream);
-            weights = s.weightScratch;
+            if (m.halfBytes() > s.halfWeights.bytes) throw new IllegalStateException("weight scratch not prepared for " + m);
+            weights = s.halfWeights.pointer;
+            m.dequantize(device, weights, s.stream);
         }
         s.cublas.matMul(weights, x.as(m.cublasType()), y, m.rows(), n, m.cols(), m.cublasType(), accumulate);
     }
@@ -547,7 +547,7 @@ public final class CudaTransformer implements ForwardPass {
         if (n >= BATCHED_ATTENTION_FROM) {
             if (flash && ape == null && (headDim == 64 || headDim == 128) && device.hasTensorCoreKernels()) {
                 int kvDim = c.kvDim(), keys = s.contextLength + base + n, padded = (keys + 63) / 64 * 64;
-                long k16 = s.ensureStaged(4L * padded * kvDim), vt16 = k16 + 2L * padded * kvDim;
+                long k16 = s.staged.atLeast(4L * padded * kvDim), vt16 = k16 + 2L * padded * kvDim;
                 device.launch("stage_kv_f16", padded / 32, kvDim / 32, 256, s.stream, ctxK, ctxV, s.contextLength, s.keys[layer],
                         s.values[layer], keys, padded, kvDim, k16, vt16);
                 device.launch("flash_attention_" + headDim, CudaDevice.blocks(n, 64), heads, 128, s.stream, s.q, n, heads,
@@ -559,7 +559,7 @@ public final class CudaTransformer implements ForwardPass {
         }
         if (splitAttention(n, base)) {
             int splits = attentionSplits();
-            long partial = s.partial;                      // sized by prepareScratch
+            long partial = s.partial.pointer;              // sized by prepareScratch
             device.launch("attention_split", heads, splits, 32 * SPLIT_WARPS, s.stream, s.q, heads, c.kvHeads(), headDim, scale, ctxK,
                     ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, partial);
             device.launch("attention_merge", heads, 1, 128, s.stream, partial, heads, headDim, splits, apeOn, temperature, lnScale, s.att);
@@ -630,7 +630,7 @@ public final class CudaTransformer implements ForwardPass {
         long liveK = s.keys[layer], liveV = s.values[layer];
         int maxKeys = ctx + base + n;
         int chunk = (int) Math.max(1, Math.min(n, SCORE_BYTES / (4L * heads * maxKeys)));
-        long scores = s.ensureScores(4L * heads * chunk * maxKeys);
+        long scores = s.scores.atLeast(4L * heads * chunk * maxKeys);
         for (int first = 0; first < n; first += chunk) {
             int rows = Math.min(chunk, n - first);
             int keys = ctx + base + first + rows;    // what the chunk's last row sees
@@ -764,7 +764,8 @@ public final class CudaTransformer implements ForwardPass {
         long tokens, cos, sin, base, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
-        long scores, scoreBytes, staged, stagedBytes, partial, partialBytes, weightScratch, weightScratchBytes;
+        /** Batched attention's score matrices; the flash kernel's staged keys and values; split attention's states; quantized matrices dequantised for cuBLAS. */
+        final Scratch scores = new Scratch(), staged = new Scratch(), partial = new Scratch(), halfWeights = new Scratch();
 
         KvCache host;
         int cacheCapacity, deviceLength, hostValid;
@@ -783,7 +784,7 @@ public final class CudaTransformer implements ForwardPass {
         }
 
         long bytes() {
-            return batchBytes + cacheBytes + contextBytes + logitBytes + scoreBytes + stagedBytes + partialBytes + weightScratchBytes;
+            return batchBytes + cacheBytes + contextBytes + logitBytes + scores.bytes + staged.bytes + partial.bytes + halfWeights.bytes;
         }
 
         long alloc(long size) {
@@ -839,42 +840,24 @@ public final class CudaTransformer implements ForwardPass {
             return p;
         }
 
-        /** The splits' softmax states of split attention, at least {@code bytes} long. */
-        void ensurePartial(long bytes) {
-            if (bytes > partialBytes) {
-                if (partial != 0) device.driver.free(partial);
-                partial = alloc(bytes);
-                partialBytes = bytes;
-            }
-        }
+        /** A device buffer that only grows: asked for more than it holds, it is reallocated (its contents dropped). */
+        final class Scratch {
+            long pointer, bytes;
 
-        /** The F16 scratch that quantized matrices are dequantised into for cuBLAS, at least {@code bytes} long. */
-        void ensureWeightScratch(long bytes) {
-            if (bytes > weightScratchBytes) {
-                if (weightScratch != 0) device.driver.free(weightScratch);
-                weightScratch = alloc(bytes);
-                weightScratchBytes = bytes;
+            long atLeast(long size) {
+                if (size > bytes) {
+                    free();
+                    pointer = alloc(size);
+                    bytes = size;
+                }
+                return pointer;
             }
-        }
 
-        /** Keys and transposed values in F16 for the flash kernel, at least {@code bytes} long. */
-        long ensureStaged(long bytes) {
-            if (bytes > stagedBytes) {
-                if (staged != 0) device.driver.free(staged);
-                staged = alloc(bytes);
-                stagedBytes = bytes;
+            void free() {
+                if (pointer != 0) device.driver.free(pointer);
+                pointer = 0;
+                bytes = 0;
             }
-            return staged;
-        }
-
-        /** The score matrices of batched attention, at least {@code bytes} long. */
-        long ensureScores(long bytes) {
-            if (bytes > scoreBytes) {
-                if (scores != 0) device.driver.free(scores);
-                scores = alloc(bytes);
-                scoreBytes = bytes;
-            }
-            return scores;
         }
 
         /** Token ids, the cache row, then cosines and sines of n tokens (4 bytes each). */
@@ -969,10 +952,7 @@ public final class CudaTransformer implements ForwardPass {
             if (logits != 0) device.driver.free(logits);
             if (logitsHost != null) device.driver.hostFree(logitsHost);
             if (stepHost != null) device.driver.hostFree(stepHost);
-            if (scores != 0) device.driver.free(scores);
-            if (staged != 0) device.driver.free(staged);
-            if (partial != 0) device.driver.free(partial);
-            if (weightScratch != 0) device.driver.free(weightScratch);
+            for (Scratch scratch : List.of(scores, staged, partial, halfWeights)) scratch.free();
             freeCache();
             freeContext();
             cublas.close();
