@@ -575,6 +575,13 @@ public final class CudaTransformer implements ForwardPass {
 
     /** One token attends to at least this many keys in splits (attention_split and attention_merge). */
     static final int SPLIT_ATTENTION_FROM = 512;
+    private int splitAttentionFrom = SPLIT_ATTENTION_FROM;
+
+    /** Sets the fewest keys that one token's attention takes in splits (for measuring both kernels on one context). */
+    void splitAttentionFrom(int keys) {
+        splitAttentionFrom = keys;
+        s.dropGraph();
+    }
     /** Warps a block of attention_split (SPLIT_WARPS in kernels.cu). */
     private static final int SPLIT_WARPS = 4;
 
@@ -584,7 +591,7 @@ public final class CudaTransformer implements ForwardPass {
      * while a long context is read.
      */
     private boolean splitAttention(int n, int base) {
-        return n == 1 && s.contextLength + base + 1 >= SPLIT_ATTENTION_FROM;
+        return n == 1 && s.contextLength + base + 1 >= splitAttentionFrom;
     }
 
     /** Splits of a head's keys: about two blocks a multiprocessor over all heads. */

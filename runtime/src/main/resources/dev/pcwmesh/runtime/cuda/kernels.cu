@@ -1,7 +1,8 @@
-// PCW Mesh CUDA kernels, compiled at start-up by NVRTC (see CudaKernels.java).
+// PCW Mesh CUDA kernels, compiled at start-up by NVRTC (see CudaDevice.java).
 // Plain CUDA C with no includes, so that any NVRTC finds everything it needs: halves are
 // converted with PTX instructions, bfloat16 by bit shifts. Activations are float throughout;
-// matrix products go to cuBLAS.
+// a batch's matrix products go to cuBLAS, a single token's to the matvec kernels below.
+// The tests run these kernels on the CPU too (runtime/src/test/gpu/emulator).
 
 typedef unsigned char u8;
 typedef signed char i8;
@@ -11,7 +12,8 @@ typedef unsigned int u32;
 #define NEG_INF __int_as_float(0xff800000)
 
 // Under PCW_CPU_EMULATION (the tests' emulator, runtime/src/test/gpu/emulator) the emulator
-// supplies these two and mma_16816, the only code here written in PTX.
+// supplies these two and mma_16816; the one other piece of PTX, await_previous_kernel's, has
+// nothing to do there.
 #ifndef PCW_CPU_EMULATION
 __device__ __forceinline__ float f16_to_f32(u16 h) {
     float f;

@@ -62,6 +62,7 @@ public final class GpuCheck {
                     profile(out, m, 4096, false);
                     profile(out, m, 4096, true);
                     profile(out, m, 1, false);
+                    longContextDecode(out, m, 4096);
                     double gbs = deviceBytes * tg / 1e9;
                     summary.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.1f | %.1f %% | %.1f | %.0f | %.1f %% |%n", shape.name(), type,
                             pp, tflops, 100 * tflops / denseTflops, tg, gbs, 100 * gbs / bandwidthGbs));
@@ -122,6 +123,34 @@ public final class GpuCheck {
                     n == 1 ? "32 decode steps" : "prefill " + n + (flash ? ", flash attention" : ", cuBLAS attention"), wall, gpu));
             profiled.forEach((step, ms) -> line.append(String.format(Locale.ROOT, " %s %.2f;", step, ms)));
             out.println(line);
+        }
+    }
+
+    /**
+     * 32 decode steps (as a CUDA graph) after a prompt of {@code context} tokens, attention split
+     * across blocks and in one block per head (attention_rows).
+     */
+    static void longContextDecode(PrintWriter out, Model m, int context) {
+        ModelConfig c = m.config();
+        try (CudaTransformer pass = new CudaTransformer(m)) {
+            KvCache cache = new KvCache(c.layers(), c.kvDim(), context + 33, false);
+            int[] prompt = new java.util.SplittableRandom(3).ints(context, 0, c.vocabSize()).toArray();
+            pass.forward(prompt, java.util.stream.IntStream.range(0, context).toArray(), ContextPlan.empty(m, 0).attention(), cache,
+                    context - 1, (r, l) -> { });
+            for (boolean split : new boolean[] {true, false}) {
+                pass.splitAttentionFrom(split ? CudaTransformer.SPLIT_ATTENTION_FROM : Integer.MAX_VALUE);
+                double ms = 0;
+                for (int round = 0; round < 2; round++) {   // the first round captures
+                    cache.truncate(context);
+                    long start = System.nanoTime();
+                    for (int i = 0; i < 32; i++) {
+                        pass.forward(new int[] {i + 3}, new int[] {context + i}, ContextPlan.empty(m, 0).attention(), cache, 0, (r, l) -> { });
+                    }
+                    ms = (System.nanoTime() - start) / 1e6;
+                }
+                out.printf(Locale.ROOT, "32 decode steps after %d tokens, %s: %.2f ms (%.1f tokens/s)%n", context,
+                        split ? "split attention" : "attention_rows", ms, 32 * 1000 / ms);
+            }
         }
     }
 
