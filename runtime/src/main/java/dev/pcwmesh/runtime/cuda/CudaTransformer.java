@@ -80,7 +80,7 @@ public final class CudaTransformer implements ForwardPass {
 
     /** Device memory this pass and its model's weights hold, in bytes. */
     public long deviceBytes() {
-        return w.bytes + s.bytes();
+        return w.bytes + w.halfCopyBytes() + s.bytes();
     }
 
     @Override
@@ -295,15 +295,19 @@ public final class CudaTransformer implements ForwardPass {
 
     /**
      * Allocates what the pass will use and cannot allocate itself while a decode step is being
-     * captured as a graph (allocation is not allowed then): split attention's states, and the
-     * scratch that quantized matrices are dequantised into for cuBLAS.
+     * captured as a graph (allocation is not allowed then): split attention's states, and for a
+     * pass through cuBLAS the F16 form of quantized matrices (the model's copies, or scratch
+     * that each product dequantises into when the copies do not fit).
      */
     private void prepareScratch(int n, int base, int rows, Rope rope) {
         if (splitAttention(n, base)) s.partial.atLeast(4L * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
         boolean viaCublas = !(n == 1 && decodeKernels && decodeKernelsFit(rope));
-        long scratch = viaCublas ? w.largestQuantizedLayerHalfBytes : 0;
-        if (rows > 0 && !logitsByMatVec(rows, rope) && w.output.quantized()) scratch = Math.max(scratch, w.output.halfBytes());
-        s.halfWeights.atLeast(scratch);
+        boolean logitsViaCublas = rows > 0 && !logitsByMatVec(rows, rope);
+        if ((viaCublas || logitsViaCublas) && !w.ensureHalfCopies(s.stream)) {
+            long scratch = viaCublas ? w.largestQuantizedLayerHalfBytes : 0;
+            if (logitsViaCublas && w.output.quantized()) scratch = Math.max(scratch, w.output.halfBytes());
+            s.halfWeights.atLeast(scratch);
+        }
     }
 
     // ---- decode kernels ------------------------------------------------------------------------
@@ -524,14 +528,17 @@ public final class CudaTransformer implements ForwardPass {
 
     /**
      * {@code y = x·mᵀ}, or {@code y += x·mᵀ} when {@code accumulate} (the residual stream adds
-     * itself), in cuBLAS; a quantized matrix is dequantised to F16 into scratch first.
+     * itself), in cuBLAS; a quantized matrix through its F16 copy, or dequantised into scratch.
      */
     private void matMul(CudaWeights.Matrix m, Operand x, long y, int n, boolean accumulate) {
         long weights = m.pointer();
         if (m.quantized()) {
-            if (m.halfBytes() > s.halfWeights.bytes) throw new IllegalStateException("weight scratch not prepared for " + m);
-            weights = s.halfWeights.pointer;
-            m.dequantize(device, weights, s.stream);
+            weights = w.halfCopy(m);
+            if (weights == 0) {
+                if (m.halfBytes() > s.halfWeights.bytes) throw new IllegalStateException("weight scratch not prepared for " + m);
+                weights = s.halfWeights.pointer;
+                m.dequantize(device, weights, s.stream);
+            }
         }
         s.cublas.matMul(weights, x.as(m.cublasType()), y, m.rows(), n, m.cols(), m.cublasType(), accumulate);
     }

@@ -10,17 +10,24 @@ import dev.pcwmesh.runtime.model.Weights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * A model's weights on the GPU, uploaded once per model ({@link Model#attachment}) and freed
  * with it. F32, F16 and BF16 matrices stay as stored; Q8_0, Q4_0, Q4_K and Q6_K stay GGUF's
- * blocks, which the decode kernels read as they are (so the device holds the file's bytes, and a
- * decode step reads no more) and which are dequantised to F16 into scratch before a cuBLAS
- * product of a batch; any other type is decoded on the host and converted to F16 on the device.
- * Norm weights and biases are float vectors.
+ * blocks, which the decode kernels read as they are (so a decode step reads the file's bytes
+ * and no more); any other type is decoded on the host and converted to F16 on the device. Norm
+ * weights and biases are float vectors.
+ *
+ * <p>cuBLAS multiplies a batch in F16, so a quantized matrix needs an F16 form there. At the
+ * first batch, F16 copies of all quantized matrices are made if they fit in half the free device
+ * memory (an encoder's windows of a few hundred tokens would otherwise spend as long
+ * dequantising as multiplying); otherwise each batch dequantises each matrix into scratch just
+ * before its product, so a model too large for F16 still runs.
  */
 final class CudaWeights implements AutoCloseable {
 
@@ -71,6 +78,12 @@ final class CudaWeights implements AutoCloseable {
     final long bytes;
     /** F16 bytes of the largest quantized matrix of the layers: the scratch a batch's cuBLAS products dequantise into. */
     final long largestQuantizedLayerHalfBytes;
+    /** The F16 copies of quantized matrices, once made. */
+    private final Map<Matrix, Long> halfCopies = new IdentityHashMap<>();
+    /** Whether the copies were made, once decided; whether they may be. */
+    private Boolean halvesMade;
+    private boolean halvesAllowed = true;
+    private long halfCopyBytes;
     private long allocated;
 
     static CudaWeights of(Model model) {
@@ -175,6 +188,51 @@ final class CudaWeights implements AutoCloseable {
                 return new Matrix(half, m.rows(), m.cols(), Matrix.F16);
             }
         }
+    }
+
+    /**
+     * Makes the F16 copies of every quantized matrix, if allowed and they fit in half the free
+     * device memory, the first time a batch needs them; says whether there are copies. Called
+     * before a pass is queued, never while a stream is being captured (it allocates).
+     */
+    synchronized boolean ensureHalfCopies(MemorySegment stream) {
+        if (halvesMade != null) return halvesMade;
+        List<Matrix> quantized = new ArrayList<>();
+        for (Layer l : layers) {
+            for (Matrix m : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down())) if (m.quantized()) quantized.add(m);
+        }
+        if (output.quantized()) quantized.add(output);
+        long need = quantized.stream().mapToLong(Matrix::halfBytes).sum();
+        halvesMade = halvesAllowed && need <= device.driver.memoryInfo()[0] / 2;
+        if (halvesMade) {
+            device.makeCurrent();
+            for (Matrix m : quantized) {
+                long p = alloc(m.halfBytes());
+                m.dequantize(device, p, stream);
+                halfCopies.put(m, p);
+            }
+            device.driver.synchronize(stream);
+            halfCopyBytes = need;
+        }
+        return halvesMade;
+    }
+
+    /** The F16 copy of quantized matrix {@code m}, or 0 when there is none (a batch then dequantises it into scratch). */
+    synchronized long halfCopy(Matrix m) {
+        Long p = halfCopies.get(m);
+        return p == null ? 0 : p;
+    }
+
+    /** Bytes of the F16 copies, 0 until they are made. */
+    synchronized long halfCopyBytes() {
+        return halfCopyBytes;
+    }
+
+    /** Forbids the F16 copies before any are made, so that every batch dequantises into scratch (the path of models too large for them). */
+    synchronized void forbidHalfCopies() {
+        if (halvesMade != null && halvesMade) throw new IllegalStateException("the F16 copies are made already");
+        halvesAllowed = false;
+        halvesMade = null;
     }
 
     /**

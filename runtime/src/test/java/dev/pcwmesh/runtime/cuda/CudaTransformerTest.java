@@ -475,6 +475,33 @@ class CudaTransformerTest {
         }
     }
 
+    /**
+     * A model whose F16 copies would not fit dequantises each quantized matrix into scratch before
+     * each cuBLAS product: a prompt, and decode steps run as batches of one (captured as graphs),
+     * against the CPU, in Q8_0 and Q4_K.
+     */
+    @ParameterizedTest
+    @MethodSource("scratchTypes")
+    void quantizedBatchesWithoutF16CopiesMatchTheCpu(GgmlType type) {
+        Path file = dir.resolve("scratch-" + type + ".gguf");
+        RandomModel.write(RandomModel.Spec.defaults("qwen2").withDim(256).withHeads(4, 2).withFfn(512).withType(type).withTied(true),
+                file, note -> { });
+        int[] prompt = new SplittableRandom(41).ints(30, 0, 512).toArray();
+        try (Model cpu = Model.load(file, Backend.CPU); Model gpu = Model.load(file, Backend.CUDA);
+             ForwardPass onCpu = ForwardPass.of(cpu); CudaTransformer onGpu = new CudaTransformer(gpu)) {
+            CudaWeights.of(gpu).forbidHalfCopies();
+            onGpu.useDecodeKernels(false);
+            double err = worst(run(onGpu, gpu, prompt, 4, plain(gpu), 0), run(onCpu, cpu, prompt, 4, plain(cpu), 0));
+            assertEquals(0, CudaWeights.of(gpu).halfCopyBytes(), "F16 copies were made");
+            System.out.printf(Locale.ROOT, "%s dequantised into scratch per product: relative error against the CPU %.3g%n", type, err);
+            assertTrue(err < tolerance(type), type + ": relative error " + err);
+        }
+    }
+
+    static Stream<GgmlType> scratchTypes() {
+        return Stream.of(GgmlType.Q8_0, GgmlType.Q4_K);
+    }
+
     /** A prompt longer than the batch runs in several device batches with the same result. */
     @Test
     void batchesSplitLikeOneBatch() {
