@@ -6,10 +6,11 @@
 // another; the threads of a block are coroutines on one OS thread, each running until
 // it reaches a barrier. __syncthreads waits for every thread of the block, a shuffle or an mma
 // for every thread of the warp (threads that have returned count as arrived). So the kernels'
-// code, with its indexing, barriers and warp collectives, runs as written; only speed, memory
-// ordering between threads without a barrier, and the hardware's exact float rounding (expf,
-// rsqrtf) differ from a GPU. What passes here is not proven on a GPU: it is what is worth a
-// GPU run's minutes.
+// code, with its indexing, barriers and warp collectives, runs as written. What differs from a
+// GPU: speed; threads between two barriers run one after another (in ascending order, then
+// descending between the next two), so a race that a missing barrier leaves shows only when one
+// of those orders exposes it; and the hardware's own rounding of expf, rsqrtf and the tensor
+// cores' sums. What passes here is not proven on a GPU: it is what is worth a GPU run's minutes.
 //
 // Fragment layout of mma.sync.m16n8k16.row.col (PTX ISA, "Matrix Fragments for mma.m16n8k16"):
 // lane = 4·group + tid. A (16×16, row-major) register r holds rows group + 8·(r & 1) and
@@ -66,7 +67,7 @@ inline Thread threads[MAX_THREADS];
 inline int current = -1;
 inline jmp_buf scheduler;
 inline std::function<void()> body;
-// What a warp's lanes hand each other: up to 8 words per lane (an mma's A, B and C operands).
+// What a warp's lanes hand each other: up to 8 words per lane (a shuffled value; an mma's A and B operands, 6).
 inline uint32_t exchange[MAX_THREADS / 32][32][8];
 
 [[noreturn]] inline void fail(const char* what) {
@@ -125,9 +126,12 @@ inline void run_block(int count) {
         t.started = false;
         t.state = READY;
     }
-    for (;;) {
+    // Ready threads run in ascending order, then descending at the next round: a read that a
+    // missing barrier leaves unordered against a write comes before it in one of the two.
+    for (int round = 0;; round++) {
         bool ran = false, done = true;
-        for (int i = 0; i < count; i++) {
+        for (int k = 0; k < count; k++) {
+            int i = round % 2 ? count - 1 - k : k;
             if (threads[i].state != READY) continue;
             current = i;
             thread_index = dim3(i % block.x, (i / block.x) % block.y, i / (block.x * block.y));
