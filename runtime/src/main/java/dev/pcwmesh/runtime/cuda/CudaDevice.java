@@ -84,8 +84,8 @@ public final class CudaDevice {
 
     static final String[] KERNELS = {"convert_f32_f16", "convert_f32_bf16", "dequant_q8_0", "dequant_q4_0", "dequant_q4_k",
             "dequant_q6_k", "embed_rows", "rms_norm", "add_bias", "silu_mul", "store_rows", "rope", "attention_rows",
-            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128", "matvec", "matvec_gated", "matvec_qkv_rope", "rope_store",
-            "attention_split", "attention_merge", "stage_kv_f16"};
+            "attention_tiled", "softmax_scores", "flash_attention_64", "flash_attention_128", "stage_kv_f16", "attention_split",
+            "attention_merge", "matvec", "matvec_gated", "matvec_qkv_rope", "rope_store"};
 
     /** The device, opened at first use; a {@link CudaException} saying why when there is none. */
     public static synchronized CudaDevice get() {
@@ -228,19 +228,25 @@ public final class CudaDevice {
         else driver.launch(fn, gridX, gridY, block, sharedBytes, stream, b.pointers, name);
     }
 
-    /** Whether this thread's launches are programmatic dependent launches (see {@link #launchProgrammatic}). */
+    /** Whether this thread's launches are programmatic dependent launches (see {@link #withProgrammaticLaunches}). */
     private final ThreadLocal<Boolean> programmatic = ThreadLocal.withInitial(() -> false);
 
     /** Whether kernels here can be launched as programmatic dependents: compute capability 9.0 and later. */
     boolean hasProgrammaticLaunch() { return major >= 9; }
+
+    void requireProgrammaticLaunch() {
+        if (!hasProgrammaticLaunch()) {
+            throw new CudaException("programmatic dependent launch needs compute capability 9.0, not " + computeCapability());
+        }
+    }
 
     /**
      * Runs {@code work} with this thread's kernel launches made as programmatic dependent launches:
      * each kernel may start while the one before it drains, and waits in await_previous_kernel
      * (kernels.cu) until that one's writes are visible; the gap between two small kernels shrinks.
      */
-    void launchProgrammatic(Runnable work) {
-        if (!hasProgrammaticLaunch()) throw new CudaException("programmatic dependent launch needs compute capability 9.0, not " + computeCapability());
+    void withProgrammaticLaunches(Runnable work) {
+        requireProgrammaticLaunch();
         programmatic.set(true);
         try {
             work.run();

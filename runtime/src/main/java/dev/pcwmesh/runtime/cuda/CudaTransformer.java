@@ -183,9 +183,7 @@ public final class CudaTransformer implements ForwardPass {
      * measured it (runtime/src/test/gpu/RESULTS.md); the results are the same either way.
      */
     public void useProgrammaticLaunch(boolean on) {
-        if (on && !device.hasProgrammaticLaunch()) {
-            throw new CudaException("programmatic dependent launch needs compute capability 9.0, not " + device.computeCapability());
-        }
+        if (on) device.requireProgrammaticLaunch();
         programmaticLaunch = on;
         s.dropGraph();
     }
@@ -202,7 +200,7 @@ public final class CudaTransformer implements ForwardPass {
             s.dropGraph();
             device.driver.beginCapture(s.stream);
             try {
-                if (programmaticLaunch) device.launchProgrammatic(() -> pass(1, base, 0, rows, plan, rope));
+                if (programmaticLaunch) device.withProgrammaticLaunches(() -> pass(1, base, 0, rows, plan, rope));
                 else pass(1, base, 0, rows, plan, rope);
             } catch (RuntimeException e) {
                 try {
@@ -411,7 +409,9 @@ public final class CudaTransformer implements ForwardPass {
     private void matVec(long x, long norm, boolean accumulate, Product... products) {
         int cols = products[0].m().cols();
         for (Product p : products) {
-            if (p.m().cols() != cols || p.m().kernelType() != products[0].m().kernelType()) throw new IllegalArgumentException("one matvec launch takes one type and width");
+            if (p.m().cols() != cols || p.m().kernelType() != products[0].m().kernelType()) {
+                throw new IllegalArgumentException("one matvec launch takes one type and width");
+            }
         }
         Object[] args = new Object[6 + 4 * 3];
         args[0] = products[0].m().kernelType();
@@ -778,7 +778,10 @@ public final class CudaTransformer implements ForwardPass {
         long tokens, cos, sin, base, x, xb, q, k, v, att, hb, hb2, half16, halfBf16;
         int logitRows;
         long logits;
-        /** Batched attention's score matrices; the flash kernel's staged keys and values; split attention's states; quantized matrices dequantised for cuBLAS. */
+        /**
+         * Batched attention's score matrices; the flash kernel's staged keys and values; split
+         * attention's states; quantized matrices dequantised for cuBLAS.
+         */
         final Scratch scores = new Scratch(), staged = new Scratch(), partial = new Scratch(), halfWeights = new Scratch();
 
         KvCache host;

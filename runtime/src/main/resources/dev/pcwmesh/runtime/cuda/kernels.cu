@@ -43,7 +43,7 @@ __device__ __forceinline__ float load_f16(const u8* p) {
     return f16_to_f32((u16) (p[0] | (p[1] << 8)));
 }
 
-// Programmatic dependent launch (compute capability 9.0; CudaDevice.launchProgrammatic): a kernel
+// Programmatic dependent launch (compute capability 9.0; CudaDevice.withProgrammaticLaunches): a kernel
 // launched so may start while the kernel before it on the stream finishes. Every kernel calls this
 // first: it waits until the previous kernel has finished and its writes are visible, then lets
 // the next kernel start launching at once. A kernel launched the ordinary way passes straight through.
