@@ -165,6 +165,10 @@ void launch(void (*kernel)(Params...), dim3 g, dim3 b, Args... args) {
             }
 }
 
+inline void check_aligned(const void* p, int bytes) {
+    if ((uintptr_t) p % bytes != 0) fail("a vector load or store at an address a GPU would fault on (not a multiple of 16)");
+}
+
 inline int lane() { return current % 32; }
 inline uint32_t* slots(int l) { return exchange[current / 32][l]; }
 

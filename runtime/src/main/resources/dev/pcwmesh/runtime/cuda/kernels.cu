@@ -317,6 +317,22 @@ extern __shared__ float dynamic_shared[];
 
 struct alignas(16) u32x4 { u32 x, y, z, w; };
 
+// 16-byte loads and stores, which fault on a GPU unless the address is a multiple of 16 (the
+// emulator checks that it is, since its CPU would not fault).
+__device__ __forceinline__ u32x4 load16(const void* p) {
+#ifdef PCW_CPU_EMULATION
+    emu::check_aligned(p, 16);
+#endif
+    return *(const u32x4*) p;
+}
+
+__device__ __forceinline__ void store16(void* p, u32x4 v) {
+#ifdef PCW_CPU_EMULATION
+    emu::check_aligned(p, 16);
+#endif
+    *(u32x4*) p = v;
+}
+
 __device__ __forceinline__ void unpack_halves(u32 word, int type, float* out) {
     if (type == 1) {
         out[0] = f16_to_f32((u16) (word & 0xffff));
@@ -331,12 +347,12 @@ __device__ __forceinline__ void unpack_halves(u32 word, int type, float* out) {
 template <int TYPE>
 __device__ __forceinline__ void load8(const void* w, long i, float* out) {
     if (TYPE == 0) {
-        const u32x4* p = (const u32x4*) ((const float*) w + i);
-        u32x4 a = p[0], b = p[1];
+        const float* p = (const float*) w + i;
+        u32x4 a = load16(p), b = load16(p + 4);
         out[0] = __uint_as_float(a.x); out[1] = __uint_as_float(a.y); out[2] = __uint_as_float(a.z); out[3] = __uint_as_float(a.w);
         out[4] = __uint_as_float(b.x); out[5] = __uint_as_float(b.y); out[6] = __uint_as_float(b.z); out[7] = __uint_as_float(b.w);
     } else {
-        u32x4 a = *(const u32x4*) ((const u16*) w + i);
+        u32x4 a = load16((const u16*) w + i);
         unpack_halves(a.x, TYPE, out);
         unpack_halves(a.y, TYPE, out + 2);
         unpack_halves(a.z, TYPE, out + 4);
@@ -422,7 +438,7 @@ __device__ __forceinline__ float dot_quant_row(const u8* row, int cols, const fl
             float d_lo = d * sc, m_lo = dmin * m;
             scale_min_k4(2 * j + 1, p + 4, &sc, &m);
             float d_hi = d * sc, m_hi = dmin * m;
-            u32x4 q = *(const u32x4*) (p + 16 + j * 32 + half * 16);
+            u32x4 q = load16(p + 16 + j * 32 + half * 16);
             u32 words[4] = {q.x, q.y, q.z, q.w};
             const float* x_lo = xs + sb * 256 + j * 64 + half * 16;
             const float* x_hi = x_lo + 32;
@@ -825,7 +841,7 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
             float dot = 0.f;
             if (head_dim % 4 == 0) {                            // rows then start 16-byte aligned
                 for (int d = 0; d < head_dim; d += 4) {
-                    u32x4 kv = *(const u32x4*) (k + d);
+                    u32x4 kv = load16(k + d);
                     dot += qs[d] * __uint_as_float(kv.x) + qs[d + 1] * __uint_as_float(kv.y)
                          + qs[d + 2] * __uint_as_float(kv.z) + qs[d + 3] * __uint_as_float(kv.w);
                 }
@@ -1186,11 +1202,11 @@ __device__ void flash_attention(const float* q, int n, int heads, int kv_heads, 
         // 8 halves a copy: key rows j0.. of this head's dims, value rows (dims) of keys j0..
         for (int e = threadIdx.x; e < FA_KEYS * D / 8; e += blockDim.x) {
             int r = e / (D / 8), d = e % (D / 8) * 8;
-            *(u32x4*) (ks + r * KS + d) = *(const u32x4*) (k16 + (long) (j0 + r) * kv_dim + kv_off + d);
+            store16(ks + r * KS + d, load16(k16 + (long) (j0 + r) * kv_dim + kv_off + d));
         }
         for (int e = threadIdx.x; e < D * FA_KEYS / 8; e += blockDim.x) {
             int d = e / (FA_KEYS / 8), r = e % (FA_KEYS / 8) * 8;
-            *(u32x4*) (vt + d * VS + r) = *(const u32x4*) (vt16 + (long) (kv_off + d) * padded + j0 + r);
+            store16(vt + d * VS + r, load16(vt16 + (long) (kv_off + d) * padded + j0 + r));
         }
         __syncthreads();
 
