@@ -18,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CUDA kernels, as shipped in kernels.cu, run on the CPU in the emulator of
  * {@code src/test/gpu/emulator} against C++ references of what each computes (its checks print a
  * relative error each). A GPU run stays the proof; this catches a kernel's indexing, barrier or
- * warp-collective mistake on every build. Skipped, saying so, where there is no g++ or no
- * source tree (the GPU machine runs the test jar without one).
+ * warp-collective mistake on every build. It is built with AddressSanitizer where g++ has it, so
+ * that a kernel reading or writing past a buffer, which on a GPU faults and ends the process's
+ * CUDA context, fails here too. Skipped, saying so, where there is no g++ or no source tree.
  */
 class KernelEmulationTest {
     @TempDir Path dir;
@@ -31,10 +32,17 @@ class KernelEmulationTest {
         Assumptions.assumeTrue(emulator != null, "the emulator's sources are not here (a test jar without the source tree)");
         Path kernels = emulator.resolve("../../../main/resources/dev/pcwmesh/runtime/cuda").normalize();
         Path binary = dir.resolve("kernels_test");
+        List<String> build = List.of("g++", "-std=c++17", "-O1", "-U_FORTIFY_SOURCE", "-Wno-unknown-pragmas", "-I", kernels.toString(),
+                "-o", binary.toString(), emulator.resolve("kernels_test.cpp").toString());
         Run compile;
         try {
-            compile = run(dir, 300, "g++", "-std=c++17", "-O1", "-U_FORTIFY_SOURCE", "-Wno-unknown-pragmas", "-I", kernels.toString(),
-                    "-o", binary.toString(), emulator.resolve("kernels_test.cpp").toString());
+            List<String> sanitized = new java.util.ArrayList<>(build);
+            sanitized.add(1, "-fsanitize=address");
+            compile = run(dir, 300, sanitized.toArray(String[]::new));
+            if (compile.exit != 0) {
+                System.out.println("the emulator builds without AddressSanitizer here:\n" + compile.output);
+                compile = run(dir, 300, build.toArray(String[]::new));
+            }
         } catch (IOException e) {
             Assumptions.abort("no g++ here to build the kernel emulator: " + e.getMessage());
             return;
