@@ -172,20 +172,20 @@ static void attention_kernels() {
 }
 
 static void split_attention() {
-    struct Case { int hd, c, base, splits; bool ape; };
-    for (Case k : {Case{64, 300, 200, 2, false}, Case{64, 300, 200, 5, true}, Case{128, 0, 90, 7, false}, Case{30, 40, 3, 16, true}}) {
-        AttentionCase a = attention_case(1, 4, 2, k.hd, k.c, k.base, k.ape);
-        int stride = SPLIT_STATE(k.hd);
-        std::vector<float> partial((size_t) a.heads * k.splits * stride), out(a.q.size());
+    struct Case { int n, hd, c, base, splits; bool ape; };
+    for (Case k : {Case{1, 64, 300, 200, 2, false}, Case{1, 64, 300, 200, 5, true}, Case{1, 128, 0, 90, 7, false},
+                   Case{1, 30, 40, 3, 16, true}, Case{5, 64, 200, 10, 3, true}}) {
+        AttentionCase a = attention_case(k.n, 4, 2, k.hd, k.c, k.base, k.ape);
+        int stride = SPLIT_STATE(k.hd), rows = k.n * a.heads;
+        std::vector<float> partial((size_t) rows * k.splits * stride), out(a.q.size());
         float scale = 1.f / std::sqrt((float) k.hd);
-        emu::launch(attention_split, dim3(a.heads, k.splits), SPLIT_WARPS * 32, a.q.data(), a.heads, a.kv_heads, k.hd, scale,
+        emu::launch(attention_split, dim3(rows, k.splits), SPLIT_WARPS * 32, a.q.data(), a.heads, a.kv_heads, k.hd, scale,
                     a.ctx_k.data(), a.ctx_v.data(), a.window.data(), a.c, a.live_k.data(), a.live_v.data(), (const int*) &k.base,
                     (int) k.ape, a.t, partial.data());
-        emu::launch(attention_merge, a.heads, 128, (const float*) partial.data(), a.heads, k.hd, k.splits, (int) k.ape, a.t, a.ln_s,
-                    out.data());
+        emu::launch(attention_merge, rows, 128, (const float*) partial.data(), k.hd, k.splits, (int) k.ape, a.t, a.ln_s, out.data());
         char what[160];
-        std::snprintf(what, sizeof what, "attention_split + merge, heads of %d, %d context and %d live keys in %d splits%s", k.hd, k.c,
-                      k.base + 1, k.splits, k.ape ? ", APE" : "");
+        std::snprintf(what, sizeof what, "attention_split + merge, %d token(s), heads of %d, %d context and %d live keys in %d splits%s",
+                      k.n, k.hd, k.c, k.base + k.n, k.splits, k.ape ? ", APE" : "");
         check(what, out, ref_attention(a), 1e-5);
     }
 }

@@ -298,7 +298,7 @@ public final class CudaTransformer implements ForwardPass {
      * that each product dequantises into when the copies do not fit).
      */
     private void prepareScratch(int n, int base, int rows, Rope rope) {
-        if (splitAttention(n, base)) s.partial.atLeast(4L * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
+        if (splitAttention(n, base)) s.partial.atLeast(4L * n * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
         boolean viaCublas = !(n == 1 && decodeKernels && decodeKernelsFit(rope));
         boolean logitsViaCublas = rows > 0 && !logitsByMatVec(rows, rope);
         if ((viaCublas || logitsViaCublas) && !w.ensureHalfCopies(s.stream)) {
@@ -567,9 +567,9 @@ public final class CudaTransformer implements ForwardPass {
         if (splitAttention(n, base)) {
             int splits = attentionSplits();
             long partial = s.partial.pointer;              // sized by prepareScratch
-            device.launch("attention_split", heads, splits, 32 * SPLIT_WARPS, s.stream, s.q, heads, c.kvHeads(), headDim, scale, ctxK,
-                    ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, partial);
-            device.launch("attention_merge", heads, 1, 128, s.stream, partial, heads, headDim, splits, apeOn, temperature, lnScale, s.att);
+            device.launch("attention_split", n * heads, splits, 32 * SPLIT_WARPS, s.stream, s.q, heads, c.kvHeads(), headDim, scale,
+                    ctxK, ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], s.base, apeOn, temperature, partial);
+            device.launch("attention_merge", n * heads, 1, 128, s.stream, partial, headDim, splits, apeOn, temperature, lnScale, s.att);
         } else if (n >= 16 && headDim % 4 == 0 && headDim <= 128) {
             device.launch("attention_tiled", CudaDevice.blocks(n, 32), heads, 128, s.stream, s.q, n, heads, c.kvHeads(), headDim,
                     scale, ctxK, ctxV, s.windowFlags, s.contextLength, s.keys[layer], s.values[layer], base, apeOn, temperature,
@@ -580,8 +580,14 @@ public final class CudaTransformer implements ForwardPass {
         }
     }
 
-    /** One token attends to at least this many keys in splits (attention_split and attention_merge). */
+    /** A token that sees at least this many keys attends in splits (attention_split and attention_merge)... */
     static final int SPLIT_ATTENTION_FROM = 512;
+    /**
+     * ...in a batch of at most this many tokens: a decode step, or a short question after its
+     * windows (each token's block reads its keys again, from L2; longer batches reuse each key
+     * tile across 32 tokens in attention_tiled, or go to cuBLAS).
+     */
+    static final int SPLIT_ATTENTION_MAX_TOKENS = 8;
     private int splitAttentionFrom = SPLIT_ATTENTION_FROM;
 
     /** Sets the fewest keys that one token's attention takes in splits (for measuring both kernels on one context). */
@@ -593,12 +599,12 @@ public final class CudaTransformer implements ForwardPass {
     private static final int SPLIT_WARPS = 4;
 
     /**
-     * Whether one token's attention over its keys runs split across blocks: attention_rows gives
-     * a (token, head) one block, so 14 heads leave most of an H200's 132 multiprocessors idle
-     * while a long context is read.
+     * Whether a few tokens' attention over their keys runs split across blocks: attention_rows
+     * gives a (token, head) one block, so a decode step's 14 heads leave most of an H200's 132
+     * multiprocessors idle while a long context is read.
      */
     private boolean splitAttention(int n, int base) {
-        return n == 1 && s.contextLength + base + 1 >= splitAttentionFrom;
+        return n <= SPLIT_ATTENTION_MAX_TOKENS && s.contextLength + base + n >= splitAttentionFrom;
     }
 
     /** Splits of a head's keys: about two blocks a multiprocessor over all heads. */

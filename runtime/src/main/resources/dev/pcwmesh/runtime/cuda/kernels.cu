@@ -802,8 +802,9 @@ extern "C" __global__ void attention_rows(const float* q, int n, int heads, int 
     }
 }
 
-// Split-K attention of one token over a long context (decode): the visible keys are cut into
-// gridDim.y splits, a block of SPLIT_WARPS warps per (query head, split), and attention_merge
+// Split-K attention of a few tokens over a long context (a decode step, or a question after its
+// windows): each token's visible keys are cut into gridDim.y splits, a block of SPLIT_WARPS
+// warps per (token, query head, split), blockIdx.x = token · heads + head; attention_merge
 // combines the splits' softmax states. In a warp each lane scores a key of its own over the
 // whole head, so a warp scores 32 keys where attention_rows' warps score one; the values are
 // then summed with the lanes owning dims, each key's weight passed round by a shuffle. With APE,
@@ -818,15 +819,15 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
                                            const float* live_k, const float* live_v, const int* base_ptr,
                                            int ape, float ape_t, float* partial) {
     await_previous_kernel();
-    int h = blockIdx.x, split = blockIdx.y, splits = gridDim.y;
+    int row = blockIdx.x, t = row / heads, h = row % heads, split = blockIdx.y, splits = gridDim.y;
     int kv_off = (h / (heads / kv_heads)) * head_dim;
     Keys keys = {ctx_k, ctx_v, window, c, live_k, live_v, kv_heads * head_dim};
-    int visible = c + *base_ptr + 1;
+    int visible = c + *base_ptr + t + 1;
     int chunk = (visible + splits - 1) / splits;
     int from = split * chunk, to = min(visible, from + chunk);
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     __shared__ float qs[MAX_HEAD_DIM];
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) qs[d] = q[(long) h * head_dim + d];
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) qs[d] = q[(long) row * head_dim + d];
     __syncthreads();
 
     float m[2] = {NEG_INF, NEG_INF}, l[2] = {0.f, 0.f};     // kind 0: other keys, 1: window keys under APE
@@ -892,7 +893,7 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
         if (d < head_dim) { sm_acc[warp][0][d] = acc[0][i]; sm_acc[warp][1][d] = acc[1][i]; }
     }
     __syncthreads();
-    float* state = partial + ((long) h * splits + split) * SPLIT_STATE(head_dim);
+    float* state = partial + ((long) row * splits + split) * SPLIT_STATE(head_dim);
     for (int kd = 0; kd < 2; kd++) {
         float M = NEG_INF, L = 0.f;
         for (int w = 0; w < SPLIT_WARPS; w++) M = fmaxf(M, sm_ml[w][2 * kd]);
@@ -910,13 +911,14 @@ extern "C" __global__ void attention_split(const float* q, int heads, int kv_hea
     }
 }
 
-// The splits' states of each query head combined (one block per head): each kind's state over
-// all splits, then APE's shift from the window keys' combined state, then one softmax of both.
-extern "C" __global__ void attention_merge(const float* partial, int heads, int head_dim, int splits, int ape, float ape_t,
+// The splits' states of each (token, query head) combined, one block each (blockIdx.x = token ·
+// heads + head): each kind's state over all splits, then APE's shift from the window keys'
+// combined state, then one softmax of both.
+extern "C" __global__ void attention_merge(const float* partial, int head_dim, int splits, int ape, float ape_t,
                                            float ape_ln_s, float* out) {
     await_previous_kernel();
-    int h = blockIdx.x;
-    const float* states = partial + (long) h * splits * SPLIT_STATE(head_dim);
+    int row = blockIdx.x;
+    const float* states = partial + (long) row * splits * SPLIT_STATE(head_dim);
     float M[2], L[2];
     for (int kd = 0; kd < 2; kd++) {
         M[kd] = NEG_INF;
@@ -939,7 +941,7 @@ extern "C" __global__ void attention_merge(const float* partial, int heads, int 
             if (st[0] != NEG_INF) a += st[4 + d] * expf(st[0] - M[0]) * f0;
             if (st[2] != NEG_INF) a += st[4 + head_dim + d] * expf(st[2] - M[1]) * f1;
         }
-        out[(long) h * head_dim + d] = a / total;
+        out[(long) row * head_dim + d] = a / total;
     }
 }
 

@@ -237,9 +237,9 @@ class CudaTransformerTest {
     }
 
     /**
-     * Decode steps over more than {@link CudaTransformer#SPLIT_ATTENTION_FROM} keys (a prefix and
-     * twelve parallel windows) take split attention (attention_split, attention_merge), plain
-     * and with APE, against the CPU.
+     * An 8-token question and decode steps over more than {@link CudaTransformer#SPLIT_ATTENTION_FROM}
+     * keys (a prefix and twelve parallel windows) take split attention (attention_split,
+     * attention_merge), plain and with APE, against the CPU.
      */
     @Test
     void longContextDecodeStepsSplitAttentionLikeTheCpu() {
