@@ -302,7 +302,8 @@ __device__ __forceinline__ float warp_sum(float v) {
 // weights, plus a few microseconds a kernel however small. These kernels read each row once, 16
 // bytes a lane, against the vector held in shared memory as float, and fold in what cuBLAS would
 // leave to kernels of their own: the RMSNorm before a product (each block computes the norm's
-// scale itself), the biases, the residual add, the SiLU gate; q, k and v are one launch.
+// scale itself), the biases, the residual add, the SiLU gate; q, k and v, with RoPE and the cache
+// store, are one launch.
 // A warp takes MV_ROWS rows, MV_WARPS warps a block. Weights are F32 (type 0), F16 (1) or
 // BF16 (2), or GGUF's blocks of Q8_0 (3), Q4_0 (4), Q4_K (5) or Q6_K (6), as CudaWeights uploads
 // them: a quantized matrix is read as stored, so decode reads its bytes and no more. The vector
