@@ -223,7 +223,7 @@ public final class CudaTransformer implements ForwardPass {
      * the decode kernels where they apply, a batch through cuBLAS.
      */
     private void pass(int n, int base, int from, int rows, ContextPlan plan, Rope rope) {
-        if (n == 1 && decodeKernels && decodeKernelsFit(rope)) decodeLayers(base, rows, plan, rope);
+        if (n == 1 && decodeKernelsApply(rope)) decodeLayers(base, rows, plan, rope);
         else layers(n, base, from, rows, plan, rope);
     }
 
@@ -288,7 +288,7 @@ public final class CudaTransformer implements ForwardPass {
     private static final int MATVEC_LOGIT_ROWS = 8;
 
     private boolean logitsByMatVec(int rows, Rope rope) {
-        return rows <= MATVEC_LOGIT_ROWS && decodeKernels && decodeKernelsFit(rope);
+        return rows <= MATVEC_LOGIT_ROWS && decodeKernelsApply(rope);
     }
 
     /**
@@ -299,7 +299,7 @@ public final class CudaTransformer implements ForwardPass {
      */
     private void prepareScratch(int n, int base, int rows, Rope rope) {
         if (splitAttention(n, base)) s.partial.atLeast(4L * n * c.heads() * attentionSplits() * (4 + 2 * c.headDim()));
-        boolean viaCublas = !(n == 1 && decodeKernels && decodeKernelsFit(rope));
+        boolean viaCublas = !(n == 1 && decodeKernelsApply(rope));
         boolean logitsViaCublas = rows > 0 && !logitsByMatVec(rows, rope);
         if ((viaCublas || logitsViaCublas) && !w.ensureHalfCopies(s.stream)) {
             long scratch = viaCublas ? w.largestQuantizedLayerHalfBytes : 0;
@@ -329,8 +329,10 @@ public final class CudaTransformer implements ForwardPass {
 
     /** Warps a block and rows a warp of the matvec kernels (MV_WARPS, MV_ROWS in kernels.cu). */
     private static final int MATVEC_WARPS = 8, MATVEC_ROWS = 2;
-    private boolean decodeKernelsFit(Rope rope) {
-        return Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim()) <= device.matVecMaxColumns() && c.headDim() % 2 == 0
+
+    /** Whether the decode kernels are on and take this model: its vectors fit shared memory, its heads and rotations come in pairs. */
+    private boolean decodeKernelsApply(Rope rope) {
+        return decodeKernels && Math.max(Math.max(c.dim(), c.qDim()), c.ffnDim()) <= device.matVecMaxColumns() && c.headDim() % 2 == 0
                 && rope.dims() % 2 == 0;
     }
 
@@ -349,8 +351,7 @@ public final class CudaTransformer implements ForwardPass {
             if (oneType && lw.qNorm() == 0 && s.raw == null) {
                 // q, k and v, their biases, RoPE and the cache store in one launch
                 CudaWeights.Matrix wq = lw.wq();
-                int warps = (heads + 2 * kvHeads) * headDim / 2;
-                device.launchShared("matvec_qkv_rope", (warps + MATVEC_WARPS - 1) / MATVEC_WARPS, 1, 32 * MATVEC_WARPS, 4 * dim, stream,
+                device.launchShared("matvec_qkv_rope", matVecBlocks((heads + 2 * kvHeads) * headDim), 1, 32 * MATVEC_WARPS, 4 * dim, stream,
                         wq.kernelType(), dim, s.x, lw.attnNorm(), c.normEps(), wq.pointer(), lw.qBias(), lw.wk().pointer(), lw.kBias(),
                         lw.wv().pointer(), lw.vBias(), heads, kvHeads, headDim, rope.dims(), neox, s.cos, s.sin, s.q, s.keys[l],
                         s.values[l], s.base);
@@ -588,6 +589,8 @@ public final class CudaTransformer implements ForwardPass {
      * tile across 32 tokens in attention_tiled, or go to cuBLAS).
      */
     static final int SPLIT_ATTENTION_MAX_TOKENS = 8;
+    /** Warps a block of attention_split (SPLIT_WARPS in kernels.cu). */
+    private static final int SPLIT_WARPS = 4;
     private int splitAttentionFrom = SPLIT_ATTENTION_FROM;
 
     /** Sets the fewest keys that one token's attention takes in splits (for measuring both kernels on one context). */
@@ -595,8 +598,6 @@ public final class CudaTransformer implements ForwardPass {
         splitAttentionFrom = keys;
         s.dropGraph();
     }
-    /** Warps a block of attention_split (SPLIT_WARPS in kernels.cu). */
-    private static final int SPLIT_WARPS = 4;
 
     /**
      * Whether a few tokens' attention over their keys runs split across blocks: attention_rows

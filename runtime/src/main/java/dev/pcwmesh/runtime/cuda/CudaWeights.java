@@ -10,6 +10,7 @@ import dev.pcwmesh.runtime.model.Weights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,9 @@ final class CudaWeights implements AutoCloseable {
     }
 
     record Layer(long attnNorm, Matrix wq, Matrix wk, Matrix wv, Matrix wo, long qBias, long kBias, long vBias,
-                 long qNorm, long kNorm, long ffnNorm, Matrix gate, Matrix up, Matrix down) {}
+                 long qNorm, long kNorm, long ffnNorm, Matrix gate, Matrix up, Matrix down) {
+        List<Matrix> matrices() { return List.of(wq, wk, wv, wo, gate, up, down); }
+    }
 
     private final CudaDevice device;
     private final List<Long> allocations = new ArrayList<>();
@@ -107,13 +110,8 @@ final class CudaWeights implements AutoCloseable {
             }
             outputNorm = vector(w.outputNorm(), stream);
             output = w.output() == w.tokenEmbedding() ? embedding : matrix(w.output(), stream);
-            long largest = 0;
-            for (Layer l : layers) {
-                for (Matrix m : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down())) {
-                    if (m.quantized()) largest = Math.max(largest, m.halfBytes());
-                }
-            }
-            largestQuantizedLayerHalfBytes = largest;
+            largestQuantizedLayerHalfBytes = Arrays.stream(layers).flatMap(l -> l.matrices().stream()).filter(Matrix::quantized)
+                    .mapToLong(Matrix::halfBytes).max().orElse(0);
             device.driver.synchronize(stream);
             bytes = allocated;
         } catch (RuntimeException e) {
@@ -197,10 +195,7 @@ final class CudaWeights implements AutoCloseable {
      */
     synchronized boolean ensureHalfCopies(MemorySegment stream) {
         if (halvesMade != null) return halvesMade;
-        List<Matrix> quantized = new ArrayList<>();
-        for (Layer l : layers) {
-            for (Matrix m : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down())) if (m.quantized()) quantized.add(m);
-        }
+        List<Matrix> quantized = new ArrayList<>(Arrays.stream(layers).flatMap(l -> l.matrices().stream()).filter(Matrix::quantized).toList());
         if (output.quantized()) quantized.add(output);
         long need = quantized.stream().mapToLong(Matrix::halfBytes).sum();
         halvesMade = halvesAllowed && need <= device.driver.memoryInfo()[0] / 2;

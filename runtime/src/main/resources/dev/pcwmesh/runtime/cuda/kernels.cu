@@ -590,6 +590,28 @@ extern "C" __global__ void matvec_gated(int type, int cols, const float* x, cons
     }
 }
 
+// Pair i (< head_dim / 2) of a head's dims for one token's RoPE: for i < dims/2 the two dims
+// rotated together, (i, i + dims/2) for NeoX or (2i, 2i + 1), and true; past the rotated dims,
+// (dims + 2(i - dims/2), + 1) to be copied as they are, and false.
+__device__ __forceinline__ bool rope_pair(int i, int dims, int neox, int* a, int* b) {
+    int half = dims / 2;
+    if (i < half) {
+        *a = neox ? i : 2 * i;
+        *b = neox ? i + half : 2 * i + 1;
+        return true;
+    }
+    *a = dims + 2 * (i - half);
+    *b = *a + 1;
+    return false;
+}
+
+// (x0, x1) rotated by the angle whose cosine and sine are c and s.
+__device__ __forceinline__ void rotate(float* x0, float* x1, float c, float s) {
+    float r0 = *x0 * c - *x1 * s, r1 = *x0 * s + *x1 * c;
+    *x0 = r0;
+    *x1 = r1;
+}
+
 // matvec and rope_store in one launch, for a token's q, k and v of one type (no q/k norms between
 // them): a warp computes the two rows of a rotation pair, (i, i + dims/2) for NeoX or (2i, 2i + 1),
 // rotates them, and writes the query into q and the key and value into the cache row *base_ptr.
@@ -603,38 +625,27 @@ extern "C" __global__ void matvec_qkv_rope(int type, int cols, const float* x, c
     await_previous_kernel();
     float* xs = dynamic_shared;
     float scale = stage_vector(x, norm, eps, cols, xs);
-    int pairs = head_dim / 2, half = dims / 2;
+    int pairs = head_dim / 2;
     int pair = blockIdx.x * MV_WARPS + threadIdx.x / 32;
     int head = pair / pairs, i = pair % pairs;
     if (head >= heads + 2 * kv_heads) return;
     int kind = head < heads ? 0 : head < heads + kv_heads ? 1 : 2;       // q, k, v
     int h = kind == 0 ? head : kind == 1 ? head - heads : head - heads - kv_heads;
     const void* w = kind == 0 ? wq : kind == 1 ? wk : wv;
-    const float* b = kind == 0 ? bq : kind == 1 ? bk : bv;
-    bool rotated = kind < 2 && i < half;
-    int a = 2 * i, step = 1;                                             // a value pair
-    if (rotated) {
-        a = neox ? i : 2 * i;
-        step = neox ? half : 1;
-    } else if (kind < 2) {
-        a = dims + 2 * (i - half);                                       // past the rotated dims
-    }
+    const float* bias = kind == 0 ? bq : kind == 1 ? bk : bv;
+    int a = 2 * i, b = 2 * i + 1;                                        // a value pair
+    bool rotated = kind < 2 && rope_pair(i, dims, neox, &a, &b);
     float acc[MV_ROWS] = {0.f, 0.f};
-    dot_rows_of(type, w, (long) h * head_dim + a, step, 2, cols, xs, acc);
+    dot_rows_of(type, w, (long) h * head_dim + a, b - a, 2, cols, xs, acc);
     acc[0] = warp_sum(acc[0]);
     acc[1] = warp_sum(acc[1]);
     if (threadIdx.x % 32 != 0) return;
     long at = (long) h * head_dim;
-    float x0 = acc[0] * scale + (b ? b[at + a] : 0.f), x1 = acc[1] * scale + (b ? b[at + a + step] : 0.f);
-    if (rotated) {
-        float c = cos_t[i], s = sin_t[i];
-        float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
-        x0 = r0;
-        x1 = r1;
-    }
+    float x0 = acc[0] * scale + (bias ? bias[at + a] : 0.f), x1 = acc[1] * scale + (bias ? bias[at + b] : 0.f);
+    if (rotated) rotate(&x0, &x1, cos_t[i], sin_t[i]);
     float* dst = kind == 0 ? q + at : (kind == 1 ? cache_k : cache_v) + (long) *base_ptr * kv_heads * head_dim + at;
     dst[a] = x0;
-    dst[a + step] = x1;
+    dst[b] = x1;
 }
 
 // One token's RoPE and cache store: its query heads rotated in place, its key heads rotated
@@ -645,7 +656,7 @@ extern "C" __global__ void rope_store(float* q, const float* k, const float* v, 
                                       int heads, int kv_heads, int head_dim, int dims, int neox,
                                       float* cache_k, float* cache_v, const int* base_ptr) {
     await_previous_kernel();
-    int pairs = head_dim / 2, half = dims / 2;
+    int pairs = head_dim / 2;
     int id = blockIdx.x * blockDim.x + threadIdx.x;
     if (id >= (heads + kv_heads) * pairs) return;
     int head = id / pairs, i = id % pairs;
@@ -654,20 +665,9 @@ extern "C" __global__ void rope_store(float* q, const float* k, const float* v, 
     const float* src = query ? q + (long) head * head_dim : k + (long) (head - heads) * head_dim;
     float* dst = query ? q + (long) head * head_dim : cache_k + cache_row;
     int a, b;
-    float x0, x1;
-    if (i < half) {
-        a = neox ? i : 2 * i;
-        b = neox ? i + half : 2 * i + 1;
-        float c = cos_t[i], s = sin_t[i];
-        float r0 = src[a], r1 = src[b];
-        x0 = r0 * c - r1 * s;
-        x1 = r0 * s + r1 * c;
-    } else {
-        a = dims + 2 * (i - half);
-        b = a + 1;
-        x0 = src[a];
-        x1 = src[b];
-    }
+    bool rotated = rope_pair(i, dims, neox, &a, &b);
+    float x0 = src[a], x1 = src[b];
+    if (rotated) rotate(&x0, &x1, cos_t[i], sin_t[i]);
     dst[a] = x0;
     dst[b] = x1;
     if (!query) {
